@@ -1,0 +1,116 @@
+//! `infill model convert`: requantize a GGUF file to a type candle has fast CPU kernels for.
+//!
+//! candle's SIMD paths cover Q4_0, Q8_0 and the K-quants, not Q4_1 (the format the tiny default
+//! model ships in), so the fetch step converts it. Uses candle's own GGUF reader and writer.
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter};
+use std::path::Path;
+
+use candle_core::quantized::{GgmlDType, QTensor, gguf_file};
+use candle_core::{Device, Tensor};
+
+/// Target types offered by `infill model convert`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TargetType {
+    Q8_0,
+    Q4_0,
+    Q4K,
+    Q6K,
+    F16,
+}
+
+impl TargetType {
+    pub fn from_name(name: &str) -> Option<TargetType> {
+        match name.to_ascii_lowercase().as_str() {
+            "q8_0" | "q8" => Some(TargetType::Q8_0),
+            "q4_0" => Some(TargetType::Q4_0),
+            "q4_k" | "q4k" => Some(TargetType::Q4K),
+            "q6_k" | "q6k" => Some(TargetType::Q6K),
+            "f16" => Some(TargetType::F16),
+            _ => None,
+        }
+    }
+
+    fn dtype(self) -> GgmlDType {
+        match self {
+            TargetType::Q8_0 => GgmlDType::Q8_0,
+            TargetType::Q4_0 => GgmlDType::Q4_0,
+            TargetType::Q4K => GgmlDType::Q4K,
+            TargetType::Q6K => GgmlDType::Q6K,
+            TargetType::F16 => GgmlDType::F16,
+        }
+    }
+
+    /// llama.cpp's `general.file_type` for a file mostly of this type.
+    fn file_type(self) -> u32 {
+        match self {
+            TargetType::Q8_0 => 7,
+            TargetType::Q4_0 => 2,
+            TargetType::Q4K => 15,
+            TargetType::Q6K => 18,
+            TargetType::F16 => 1,
+        }
+    }
+}
+
+/// What a conversion did.
+#[derive(Debug, Clone)]
+pub struct ConversionReport {
+    pub converted: usize,
+    pub kept: usize,
+}
+
+/// Requantizes every 2-D weight of `input` to `target` and writes `output` (via a temporary
+/// file, renamed at the end, so an interrupted run leaves no half-written model).
+pub fn convert(input: &Path, output: &Path, target: TargetType) -> anyhow::Result<ConversionReport> {
+    use anyhow::Context as _;
+    let mut reader = BufReader::new(
+        File::open(input).with_context(|| format!("cannot open {}", input.display()))?,
+    );
+    let content = gguf_file::Content::read(&mut reader)
+        .with_context(|| format!("{} is not a readable GGUF file", input.display()))?;
+    let mut names: Vec<&String> = content.tensor_infos.keys().collect();
+    names.sort_by_key(|name| content.tensor_infos[*name].offset);
+
+    let device = Device::Cpu;
+    let dtype = target.dtype();
+    let mut tensors = Vec::with_capacity(names.len());
+    let mut report = ConversionReport { converted: 0, kept: 0 };
+    for name in names {
+        let tensor = content.tensor(&mut reader, name, &device)?;
+        let dims = tensor.shape().dims().to_vec();
+        let convertible = dims.len() >= 2
+            && dims.last().is_some_and(|d| d % dtype.block_size() == 0)
+            && tensor.dtype() != dtype;
+        if convertible {
+            let values: Tensor = tensor.dequantize(&device)?;
+            tensors.push((name.clone(), QTensor::quantize(&values, dtype)?));
+            report.converted += 1;
+        } else {
+            tensors.push((name.clone(), tensor));
+            report.kept += 1;
+        }
+    }
+    let mut metadata: Vec<(&str, gguf_file::Value)> =
+        content.metadata.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+    metadata.retain(|(k, _)| *k != "general.file_type");
+    metadata.push(("general.file_type", gguf_file::Value::U32(target.file_type())));
+    metadata.sort_by(|a, b| a.0.cmp(b.0));
+    let metadata_refs: Vec<(&str, &gguf_file::Value)> =
+        metadata.iter().map(|(k, v)| (*k, v)).collect();
+    let tensor_refs: Vec<(&str, &QTensor)> =
+        tensors.iter().map(|(n, t)| (n.as_str(), t)).collect();
+
+    let partial = output.with_extension("gguf.partial");
+    {
+        let mut writer = BufWriter::new(
+            File::create(&partial).with_context(|| format!("cannot write {}", partial.display()))?,
+        );
+        gguf_file::write(&mut writer, &metadata_refs, &tensor_refs)?;
+        std::io::Write::flush(&mut writer)?;
+    }
+    std::fs::rename(&partial, output)
+        .with_context(|| format!("cannot move {} to {}", partial.display(), output.display()))?;
+    Ok(report)
+}

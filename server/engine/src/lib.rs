@@ -1,0 +1,257 @@
+//! The inference engine behind Infill: everything that turns a prompt into tokens.
+//!
+//! The rest of the server sees only [`Engine`] (`dyn Engine`): the in-process mistral.rs backend
+//! (cargo feature `mistralrs`, on by default), and [`ScriptedEngine`] for other crates' unit
+//! tests. Around it live the pieces that need model knowledge but no model: GGUF metadata
+//! ([`gguf`]), model families and their prompt templates ([`family`]), the memory planner
+//! ([`planner`]) and getting the default model ([`models`]).
+//!
+//! Architecture invariant: only this crate names mistralrs (or, later, an HTTP client).
+
+pub mod family;
+pub mod gguf;
+pub mod models;
+pub mod planner;
+mod scripted;
+
+#[cfg(feature = "mistralrs")]
+pub mod convert;
+#[cfg(feature = "mistralrs")]
+mod local;
+
+#[cfg(feature = "mistralrs")]
+pub use local::{LocalEngine, LocalEngineConfig};
+pub use scripted::{ScriptedEngine, ScriptedReply};
+
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use serde::Serialize;
+use tokio::sync::mpsc;
+
+pub use family::{ChatMessage, ContextFile, ModelFamily, PromptParts, RenderedPrompt};
+
+/// Why the engine could not serve a request.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum EngineError {
+    /// No model is loaded (missing, truncated or corrupt file); the message names the path and fix.
+    #[error("model unavailable: {0}")]
+    Unavailable(String),
+    /// The request itself was not acceptable (empty prompt, longer than the context...).
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
+    /// The backend failed while generating.
+    #[error("engine failure: {0}")]
+    Backend(String),
+}
+
+/// What to generate: a raw completion of `prompt`, or a chat turn.
+#[derive(Debug, Clone)]
+pub enum PromptInput {
+    /// Raw text completion (code completion); no chat template is applied.
+    Text(String),
+    /// A conversation rendered with the model's own chat template (code actions).
+    Chat(Vec<ChatMessage>),
+}
+
+/// One generation request.
+#[derive(Debug, Clone)]
+pub struct GenerateRequest {
+    pub input: PromptInput,
+    /// Stop as soon as the output contains one of these (not included in the output).
+    pub stop: Vec<String>,
+    pub max_tokens: usize,
+    /// Wall-clock budget for the whole request; the engine stops decoding when it runs out.
+    pub time_budget: Option<Duration>,
+    /// 0.0 means greedy decoding.
+    pub temperature: f32,
+    pub top_p: Option<f32>,
+    pub seed: Option<u64>,
+}
+
+impl GenerateRequest {
+    /// A greedy raw completion with the given stops and token limit.
+    pub fn completion(prompt: impl Into<String>, max_tokens: usize) -> Self {
+        Self {
+            input: PromptInput::Text(prompt.into()),
+            stop: Vec::new(),
+            max_tokens,
+            time_budget: None,
+            temperature: 0.0,
+            top_p: None,
+            seed: Some(0),
+        }
+    }
+}
+
+/// Why a generation ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FinishReason {
+    Stop,
+    Length,
+    TimeBudget,
+    Cancelled,
+}
+
+/// Per-request measurements.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct GenerationStats {
+    /// Tokens in the prompt.
+    pub prompt_tokens: usize,
+    /// Prompt tokens whose KV came from the prefix cache.
+    pub cached_tokens: usize,
+    /// Prompt tokens actually run through the model (`prompt_tokens - cached_tokens`).
+    pub computed_tokens: usize,
+    /// Tokens generated.
+    pub generated_tokens: usize,
+    /// From submission to the first output token (or the end, if none came).
+    pub time_to_first_token: Duration,
+    /// From submission to the end.
+    pub total_time: Duration,
+}
+
+/// One event of a streaming generation.
+#[derive(Debug, Clone)]
+pub enum GenerateEvent {
+    /// New output text.
+    Delta(String),
+    /// The generation ended; no more events follow.
+    Done { reason: FinishReason, stats: GenerationStats },
+    /// The generation failed; no more events follow.
+    Failed(EngineError),
+}
+
+/// A running generation. Dropping it (or calling [`Generation::cancel`]) cancels it: the engine
+/// stops decoding within one step and frees the sequence.
+#[derive(Debug)]
+pub struct Generation {
+    events: mpsc::Receiver<GenerateEvent>,
+}
+
+/// The output of a generation that ran to the end.
+#[derive(Debug, Clone)]
+pub struct Completed {
+    pub text: String,
+    pub reason: FinishReason,
+    pub stats: GenerationStats,
+}
+
+impl Generation {
+    /// A generation fed by `events`; the producer sees the channel close when it is cancelled.
+    pub fn new(events: mpsc::Receiver<GenerateEvent>) -> Self {
+        Self { events }
+    }
+
+    /// A generation that failed before it started.
+    pub fn failed(error: EngineError) -> Self {
+        let (sender, events) = mpsc::channel(1);
+        let _ = sender.try_send(GenerateEvent::Failed(error));
+        Self { events }
+    }
+
+    /// The next event, or `None` after the last one.
+    pub async fn next(&mut self) -> Option<GenerateEvent> {
+        self.events.recv().await
+    }
+
+    /// Cancels the generation.
+    pub fn cancel(self) {}
+
+    /// Collects the whole output.
+    pub async fn collect(mut self) -> Result<Completed, EngineError> {
+        let mut text = String::new();
+        while let Some(event) = self.next().await {
+            match event {
+                GenerateEvent::Delta(delta) => text.push_str(&delta),
+                GenerateEvent::Done { reason, stats } => {
+                    return Ok(Completed { text, reason, stats });
+                }
+                GenerateEvent::Failed(error) => return Err(error),
+            }
+        }
+        Err(EngineError::Backend("the generation ended without a result".into()))
+    }
+}
+
+/// What an engine can do.
+#[derive(Debug, Clone, Serialize)]
+pub struct Capabilities {
+    /// A name for logs and `infill/status`.
+    pub name: String,
+    /// Maximum context in tokens.
+    pub context_length: usize,
+    /// The prompt family (FIM tokens, repo tokens, chat).
+    pub family: ModelFamily,
+    /// Whether a chat template is available (code actions).
+    pub chat: bool,
+    /// Whether the engine reuses the KV of a shared prompt prefix.
+    pub prefix_cache: bool,
+}
+
+/// The inference engine as the rest of the server sees it.
+pub trait Engine: Send + Sync {
+    fn capabilities(&self) -> Capabilities;
+
+    /// Starts a streaming generation.
+    fn generate(&self, request: GenerateRequest) -> Generation;
+
+    /// The number of tokens `text` encodes to.
+    fn count_tokens<'a>(&'a self, text: &'a str) -> BoxFuture<'a, Result<usize, EngineError>>;
+}
+
+/// Cuts `text` at the earliest stop sequence; returns whether one was found.
+pub fn truncate_at_stop(text: &mut String, stops: &[String]) -> bool {
+    let earliest =
+        stops.iter().filter(|stop| !stop.is_empty()).filter_map(|stop| text.find(stop.as_str())).min();
+    match earliest {
+        Some(index) => {
+            text.truncate(index);
+            true
+        }
+        None => false,
+    }
+}
+
+/// The number of bytes at the end of `text` that could start one of `stops`; output that far
+/// back must be held until it is known not to be a stop sequence.
+pub fn stop_holdback(text: &str, stops: &[String]) -> usize {
+    let mut hold = 0;
+    for stop in stops {
+        for len in (1..stop.len()).rev() {
+            if len <= text.len()
+                && text.is_char_boundary(text.len() - len)
+                && stop.is_char_boundary(len)
+                && text.ends_with(&stop[..len])
+            {
+                hold = hold.max(len);
+                break;
+            }
+        }
+    }
+    hold
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncates_at_the_earliest_stop() {
+        let mut text = String::from("let x = 1;\n}\nfn");
+        assert!(truncate_at_stop(&mut text, &["}".into(), "\n".into()]));
+        assert_eq!(text, "let x = 1;");
+        let mut text = String::from("abc");
+        assert!(!truncate_at_stop(&mut text, &["\n\n".into()]));
+        assert_eq!(text, "abc");
+    }
+
+    #[test]
+    fn holds_back_a_possible_stop_prefix() {
+        let stops = vec!["\n\n".to_string(), "<file_sep>".to_string()];
+        assert_eq!(stop_holdback("foo\n", &stops), 1);
+        assert_eq!(stop_holdback("foo<file", &stops), 5);
+        assert_eq!(stop_holdback("foo", &stops), 0);
+        assert_eq!(stop_holdback("é", &["\u{e9}x".into()]), 2);
+    }
+}

@@ -14,7 +14,7 @@ use futures::future::BoxFuture;
 use mistralrs::{Model, TextMessageRole, TextMessages};
 use mistralrs_core::{
     AutoDeviceMapParams, Constraint, DefaultSchedulerMethod, DeviceMapSetting, GGUFLoaderBuilder,
-    GGUFSpecificConfig, Loader, MemoryGpuConfig, MistralRsBuilder, ModelDType, NormalRequest,
+    GGUFSpecificConfig, MemoryGpuConfig, MistralRsBuilder, ModelDType, NormalRequest,
     PagedAttentionConfig, PagedCacheType, Request, RequestMessage, Response, SamplingParams,
     SchedulerConfig, SpeculativeConfig, SpeculativePipeline, StopTokens, TokenSource,
 };

@@ -1,0 +1,177 @@
+//! The in-process engine with the real default model (`INFILL_TEST_MODEL`, set by
+//! scripts/test after `infill model fetch`). These tests load the model and generate.
+
+#![cfg(feature = "mistralrs")]
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use infill_engine::{
+    ChatMessage, Engine, EngineError, FinishReason, GenerateEvent, GenerateRequest, LocalEngine,
+    LocalEngineConfig, ModelFamily, PromptInput,
+};
+use tokio::sync::OnceCell;
+
+fn model_path() -> PathBuf {
+    let path = std::env::var_os("INFILL_TEST_MODEL")
+        .map(PathBuf::from)
+        .unwrap_or_else(infill_engine::models::default_model_path);
+    assert!(
+        path.exists(),
+        "the model tests need the default model at {}: run `infill model fetch` (scripts/test does)",
+        path.display()
+    );
+    path
+}
+
+static ENGINE: OnceCell<LocalEngine> = OnceCell::const_new();
+
+/// One engine for the whole file: loading takes seconds and tests share its prefix cache, so
+/// they run one at a time through `serial`.
+async fn engine() -> &'static LocalEngine {
+    ENGINE
+        .get_or_init(|| async {
+            let config = LocalEngineConfig { path: Some(model_path()), ..Default::default() };
+            LocalEngine::load(config).await.expect("the default model loads")
+        })
+        .await
+}
+
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// A ~400-token prompt of real code.
+fn long_prompt() -> String {
+    let mut text = String::from("<file_sep>src/inventory.py\n");
+    for i in 0..12 {
+        text.push_str(&format!(
+            "def restock_item_{i}(inventory, item, amount):\n    \"\"\"Adds amount units of item.\"\"\"\n    inventory[item] = inventory.get(item, 0) + amount\n    return inventory[item]\n\n\n"
+        ));
+    }
+    text.push_str("def remove_item(inventory, item, amount):\n    inventory[item] = inventory.get(item, 0) - ");
+    text
+}
+
+fn request(prompt: &str) -> GenerateRequest {
+    let mut request = GenerateRequest::completion(prompt, 12);
+    request.stop = vec!["\n".into()];
+    request
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn loads_the_model_and_completes_code() {
+    let _serial = SERIAL.lock().await;
+    let engine = engine().await;
+    let capabilities = engine.capabilities();
+    assert_eq!(capabilities.family, ModelFamily::RepoTokens);
+    assert!(capabilities.context_length >= 2048);
+    let done = engine.generate(request(&long_prompt())).collect().await.unwrap();
+    assert!(!done.text.trim().is_empty(), "{done:?}");
+    assert!(!done.text.contains('\n'));
+    assert!(matches!(done.reason, FinishReason::Stop | FinishReason::Length));
+    assert!(done.stats.prompt_tokens > 300, "{:?}", done.stats);
+    assert!(done.stats.generated_tokens >= 1);
+    assert!(engine.count_tokens("def f():\n    return 1\n").await.unwrap() >= 5);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn follow_ups_compute_only_the_new_tokens_and_answer_as_a_cold_run_would() {
+    let _serial = SERIAL.lock().await;
+    let engine = engine().await;
+    let base = long_prompt();
+    let cold = engine.generate(request(&base)).collect().await.unwrap();
+
+    // Typing: the prompt grows by a few characters.
+    let typed = format!("{base}amo");
+    let warm = engine.generate(request(&typed)).collect().await.unwrap();
+    assert!(warm.stats.computed_tokens <= 4, "typing recomputed {:?}", warm.stats);
+    assert!(warm.stats.cached_tokens + 4 >= warm.stats.prompt_tokens);
+
+    // Backspace: the prompt is now covered by a cached entry; only its last token is computed.
+    let again = engine.generate(request(&base)).collect().await.unwrap();
+    assert_eq!(again.stats.computed_tokens, 1, "{:?}", again.stats);
+    // Greedy decoding from the rewound cache gives the cold run's answer.
+    assert_eq!(again.text, cold.text);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_generation_frees_the_engine_and_keeps_its_prompt_cached() {
+    let _serial = SERIAL.lock().await;
+    let engine = engine().await;
+    let prompt = format!("{}# a long comment about", long_prompt());
+    let mut long = GenerateRequest::completion(&prompt, 400);
+    long.stop = Vec::new();
+    let mut generation = engine.generate(long);
+    let mut deltas = 0;
+    while let Some(event) = generation.next().await {
+        if let GenerateEvent::Delta(_) = event {
+            deltas += 1;
+            if deltas == 2 {
+                break;
+            }
+        }
+    }
+    generation.cancel();
+    let started = Instant::now();
+    let next = engine.generate(request(&format!("{prompt} x"))).collect().await.unwrap();
+    assert!(started.elapsed() < Duration::from_secs(20));
+    // The cancelled request's prompt was cached: the follow-up computed only its new tokens.
+    assert!(next.stats.computed_tokens <= 6, "{:?}", next.stats);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn honours_the_time_budget() {
+    let _serial = SERIAL.lock().await;
+    let engine = engine().await;
+    let mut budgeted = GenerateRequest::completion(format!("{}\n# notes\n", long_prompt()), 2000);
+    budgeted.stop = Vec::new();
+    budgeted.time_budget = Some(Duration::from_millis(300));
+    let started = Instant::now();
+    let done = engine.generate(budgeted).collect().await.unwrap();
+    assert_eq!(done.reason, FinishReason::TimeBudget);
+    assert!(started.elapsed() < Duration::from_secs(10));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chats_with_the_models_template() {
+    let _serial = SERIAL.lock().await;
+    let engine = engine().await;
+    let chat = GenerateRequest {
+        input: PromptInput::Chat(vec![ChatMessage::new("user", "Name one colour.")]),
+        stop: Vec::new(),
+        max_tokens: 8,
+        time_budget: None,
+        temperature: 0.0,
+        top_p: None,
+        seed: Some(0),
+    };
+    let done = engine.generate(chat).collect().await.unwrap();
+    assert!(!done.text.trim().is_empty(), "{done:?}");
+}
+
+#[tokio::test]
+async fn a_missing_model_is_unavailable_with_the_path_and_the_fix() {
+    let config = LocalEngineConfig { path: Some("/no/such/model.gguf".into()), ..Default::default() };
+    match LocalEngine::load(config).await {
+        Err(EngineError::Unavailable(message)) => {
+            assert!(message.contains("/no/such/model.gguf"), "{message}");
+            assert!(message.contains("infill model fetch"), "{message}");
+        }
+        other => panic!("expected Unavailable, got {:?}", other.map(|_| ())),
+    }
+}
+
+#[tokio::test]
+async fn a_corrupt_model_is_unavailable_not_a_crash() {
+    let dir = std::env::temp_dir().join(format!("infill-corrupt-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("broken.gguf");
+    let real = std::fs::read(model_path()).unwrap();
+    std::fs::write(&path, &real[..real.len() / 3]).unwrap();
+    let config = LocalEngineConfig { path: Some(path.clone()), ..Default::default() };
+    let result = LocalEngine::load(config).await;
+    std::fs::remove_dir_all(&dir).unwrap();
+    match result {
+        Err(EngineError::Unavailable(message)) => assert!(message.contains("truncated"), "{message}"),
+        other => panic!("expected Unavailable, got {:?}", other.map(|_| ())),
+    }
+}

@@ -1,0 +1,237 @@
+//! The command-line commands besides `lsp`: `complete`, `model fetch|convert`, `doctor`.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context as _, bail};
+use infill_engine::gguf::{GgufInfo, ggml_type_name};
+use infill_engine::planner::{KvDtype, ModelShape, format_bytes, plan};
+use infill_ide::completion::{Completer, CompletionInput, CompletionSettings};
+use infill_syntax::{Document, DocumentLimits, LanguageRegistry, Position, PositionEncoding};
+
+use crate::config::Config;
+
+/// `FILE:LINE:COL` with a 1-based line and a 1-based column in characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    pub path: PathBuf,
+    pub line: u32,
+    pub column: u32,
+}
+
+impl std::str::FromStr for Location {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let mut parts = text.rsplitn(3, ':');
+        let column = parts.next().and_then(|c| c.parse::<u32>().ok());
+        let line = parts.next().and_then(|l| l.parse::<u32>().ok());
+        let path = parts.next();
+        match (path, line, column) {
+            (Some(path), Some(line), Some(column)) if line > 0 && column > 0 && !path.is_empty() => {
+                Ok(Location { path: PathBuf::from(path), line, column })
+            }
+            _ => Err(format!("expected FILE:LINE:COL with 1-based numbers, got `{text}`")),
+        }
+    }
+}
+
+/// Reads a file as a document; invalid UTF-8 is replaced, so any file can be completed.
+pub fn open_document(path: &Path, registry: &LanguageRegistry) -> anyhow::Result<Document> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text = String::from_utf8_lossy(&bytes);
+    Ok(Document::new(&text, 0, registry.for_path(path), &DocumentLimits::default()))
+}
+
+/// The completion input for a location in a file.
+pub fn completion_input(location: &Location) -> anyhow::Result<CompletionInput> {
+    let registry = LanguageRegistry::builtin();
+    let document = open_document(&location.path, &registry)?;
+    let cursor = document.byte_offset(
+        Position { line: location.line - 1, character: location.column - 1 },
+        PositionEncoding::Utf32,
+    );
+    let path = location.path.to_string_lossy().trim_start_matches("./").to_string();
+    Ok(CompletionInput {
+        path,
+        repo_name: String::new(),
+        text: document.text(),
+        cursor,
+        tree: document.tree().cloned(),
+        language: document.language().cloned(),
+        context: Vec::new(),
+    })
+}
+
+/// `infill complete FILE:LINE:COL`.
+pub async fn complete(config: &Config, location: &Location, json: bool) -> anyhow::Result<()> {
+    let input = completion_input(location)?;
+    let engine = crate::engine::load(config.model.clone()).await?;
+    let settings = CompletionSettings {
+        max_tokens: config.completion.max_tokens,
+        max_lines: config.completion.max_lines,
+        time_budget: std::time::Duration::from_millis(config.completion.time_budget_ms.max(60_000)),
+        in_comments: true,
+        in_strings: true,
+        prefix_bytes: config.completion.prefix_bytes,
+        suffix_bytes: config.completion.suffix_bytes,
+        postprocess: true,
+    };
+    let completer = Completer::new(Arc::clone(&engine), settings);
+    let suggestion = completer.complete(input).await?;
+    if json {
+        let value = serde_json::json!({
+            "text": suggestion.as_ref().map(|s| s.text.clone()),
+            "stats": suggestion.as_ref().and_then(|s| s.stats.clone()),
+            "elapsed_ms": suggestion.as_ref().map(|s| s.elapsed.as_millis() as u64),
+        });
+        println!("{}", serde_json::to_string_pretty(&value)?);
+    } else {
+        match &suggestion {
+            Some(s) => println!("{}", s.text),
+            None => eprintln!("(no suggestion at this position)"),
+        }
+        if let Some(stats) = suggestion.as_ref().and_then(|s| s.stats.as_ref()) {
+            eprintln!(
+                "prompt {} tokens ({} computed), {} generated, first token after {} ms, {} ms in all",
+                stats.prompt_tokens,
+                stats.computed_tokens,
+                stats.generated_tokens,
+                stats.time_to_first_token.as_millis(),
+                stats.total_time.as_millis()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `infill model fetch`.
+pub fn model_fetch() -> anyhow::Result<()> {
+    let path = infill_engine::models::fetch_default(&|line| eprintln!("{line}"))?;
+    println!("{}", path.display());
+    Ok(())
+}
+
+/// `infill model convert IN OUT --type TYPE`.
+#[cfg(feature = "mistralrs")]
+pub fn model_convert(input: &Path, output: &Path, target: &str) -> anyhow::Result<()> {
+    use infill_engine::convert::{TargetType, convert};
+    let target = TargetType::from_name(target)
+        .with_context(|| format!("unknown type `{target}` (q8_0, q4_0, q4_k, q6_k, f16)"))?;
+    let report = convert(input, output, target)?;
+    eprintln!("converted {} tensors, kept {}", report.converted, report.kept);
+    Ok(())
+}
+
+#[cfg(not(feature = "mistralrs"))]
+pub fn model_convert(_: &Path, _: &Path, _: &str) -> anyhow::Result<()> {
+    bail!("this build has no model conversion (built without the `mistralrs` feature)")
+}
+
+/// Options of `infill doctor`.
+#[derive(Debug, Clone)]
+pub struct DoctorOptions {
+    pub context: Option<u64>,
+    pub kv_dtype: Option<String>,
+    pub memory_gib: Option<f64>,
+}
+
+/// `infill doctor`: the build, the CPU, the model and whether it fits.
+pub fn doctor(config: &Config, options: &DoctorOptions) -> anyhow::Result<bool> {
+    println!("infill {}", env!("CARGO_PKG_VERSION"));
+    println!(
+        "engine: {}",
+        if cfg!(feature = "mistralrs") { "mistral.rs in process" } else { "none (no mistralrs feature)" }
+    );
+    println!("cuda: {}", if cfg!(feature = "cuda") { "compiled in" } else { "not compiled in" });
+    #[cfg(target_arch = "x86_64")]
+    {
+        println!(
+            "cpu: avx2 {} / fma {}; this binary was compiled {} AVX2",
+            std::arch::is_x86_feature_detected!("avx2"),
+            std::arch::is_x86_feature_detected!("fma"),
+            if cfg!(target_feature = "avx2") { "with" } else { "WITHOUT (slow kernels)" }
+        );
+    }
+    let Some(path) = config.model.path.as_ref() else {
+        println!("model: {} (Hugging Face, not checked offline)", config.model.hf_repo.as_deref().unwrap_or("none"));
+        return Ok(true);
+    };
+    let info = match infill_engine::models::check_model_file(path) {
+        Ok(info) => info,
+        Err(error) => {
+            println!("model: {error}");
+            return Ok(false);
+        }
+    };
+    print_model(&info);
+    let Some(shape) = ModelShape::from_gguf(&info) else {
+        println!("plan: the model's metadata lacks layer or head counts; cannot plan memory");
+        return Ok(true);
+    };
+    let available = match options.memory_gib {
+        Some(gib) => (gib * 1024.0 * 1024.0 * 1024.0) as u64,
+        None => infill_engine::planner::available_system_memory().unwrap_or(0),
+    };
+    let dtype = match options.kv_dtype.as_deref() {
+        Some(name) => KvDtype::from_name(name).with_context(|| format!("unknown KV type `{name}`"))?,
+        None if cfg!(feature = "cuda") => KvDtype::F16,
+        None => KvDtype::F32,
+    };
+    let context = options
+        .context
+        .or(config.model.context_length.map(|c| c as u64))
+        .unwrap_or(shape.max_context);
+    println!("\nmemory available: {}", format_bytes(available));
+    println!("| context | KV type | weights | KV cache | overhead | total | fits |");
+    println!("|---:|---|---:|---:|---:|---:|---|");
+    let mut contexts = vec![2048, 8192, shape.max_context, context];
+    contexts.sort_unstable();
+    contexts.dedup();
+    for ctx in contexts {
+        for d in [KvDtype::F32, KvDtype::F16, KvDtype::Fp8] {
+            let p = plan(&shape, ctx, d, available);
+            println!(
+                "| {ctx} | {} | {} | {} | {} | {} | {} |",
+                d.name(),
+                format_bytes(p.weight_bytes),
+                format_bytes(p.kv_bytes),
+                format_bytes(p.overhead_bytes),
+                format_bytes(p.total_bytes),
+                if p.fits { "yes" } else { "no" }
+            );
+        }
+    }
+    let chosen = plan(&shape, context, dtype, available);
+    println!("\nplan: {} tokens of {} KV cache: {}", context, dtype.name(), chosen.verdict());
+    Ok(chosen.fits)
+}
+
+fn print_model(info: &GgufInfo) {
+    println!("model: {}", info.path.display());
+    println!(
+        "  {} ({}), family {}, {} tensors, mostly {}, {} of weights",
+        info.get_str("general.name").unwrap_or("unnamed"),
+        info.architecture().unwrap_or("unknown architecture"),
+        info.family().name(),
+        info.tensors.len(),
+        info.dominant_type().map(ggml_type_name).unwrap_or("?"),
+        format_bytes(info.weight_bytes())
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_locations() {
+        let location: Location = "src/main.rs:12:5".parse().unwrap();
+        assert_eq!(location, Location { path: "src/main.rs".into(), line: 12, column: 5 });
+        let windows: Location = "C:/x/a.py:1:1".parse().unwrap();
+        assert_eq!(windows.path, PathBuf::from("C:/x/a.py"));
+        assert!("src/main.rs:0:5".parse::<Location>().is_err());
+        assert!("src/main.rs:12".parse::<Location>().is_err());
+        assert!(":1:1".parse::<Location>().is_err());
+    }
+}

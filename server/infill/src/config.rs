@@ -1,0 +1,198 @@
+//! Infill's configuration: one typed struct with defaults, read from a TOML file and overridden
+//! by the editor's `initializationOptions` (same shape, as JSON).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use infill_engine::LocalEngineConfig;
+use serde::{Deserialize, Serialize};
+
+/// The whole configuration.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// The model and how it runs.
+    pub model: LocalEngineConfig,
+    /// Inline completions.
+    pub completion: CompletionConfig,
+    /// Workspace context.
+    pub context: ContextConfig,
+    /// Documents.
+    pub documents: DocumentConfig,
+    /// Logging: a `tracing` filter such as `info` or `infill=debug` (`INFILL_LOG` wins).
+    pub log_level: Option<String>,
+    /// Log to this file instead of stderr.
+    pub log_file: Option<PathBuf>,
+}
+
+/// Inline completion settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CompletionConfig {
+    /// Serve `textDocument/inlineCompletion` to clients that support it.
+    pub inline: bool,
+    /// Serve completion items (`textDocument/completion`) to clients without inline completion.
+    pub items: bool,
+    /// Most tokens one suggestion may generate.
+    pub max_tokens: usize,
+    /// Most lines one suggestion may have.
+    pub max_lines: usize,
+    /// Wall-clock budget for one suggestion, in milliseconds.
+    pub time_budget_ms: u64,
+    /// Offer completions inside comments.
+    pub in_comments: bool,
+    /// Offer completions inside strings.
+    pub in_strings: bool,
+    /// Bytes of the current file before the cursor that go into the prompt.
+    pub prefix_bytes: usize,
+    /// Bytes after the cursor (FIM models, and post-processing).
+    pub suffix_bytes: usize,
+}
+
+impl Default for CompletionConfig {
+    fn default() -> Self {
+        Self {
+            inline: true,
+            items: true,
+            max_tokens: 48,
+            max_lines: 8,
+            time_budget_ms: 3000,
+            in_comments: false,
+            in_strings: false,
+            prefix_bytes: 6000,
+            suffix_bytes: 1500,
+        }
+    }
+}
+
+/// Workspace context settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ContextConfig {
+    /// Index the workspace and put related code from other files into prompts.
+    pub enabled: bool,
+    /// Tokens of workspace context per prompt.
+    pub token_budget: usize,
+    /// Files larger than this are not indexed (bytes).
+    pub max_file_bytes: u64,
+    /// Extra globs never to read or send (on top of `.infillignore`).
+    pub exclude: Vec<String>,
+}
+
+impl Default for ContextConfig {
+    fn default() -> Self {
+        Self { enabled: true, token_budget: 1024, max_file_bytes: 1024 * 1024, exclude: Vec::new() }
+    }
+}
+
+/// Document settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DocumentConfig {
+    /// Documents larger than this are kept as plain text, without a syntax tree (bytes).
+    pub max_tree_bytes: usize,
+}
+
+impl Default for DocumentConfig {
+    fn default() -> Self {
+        Self { max_tree_bytes: 2 * 1024 * 1024 }
+    }
+}
+
+impl Config {
+    /// The default config file: `$XDG_CONFIG_HOME/infill/config.toml` or `~/.config/infill/...`.
+    pub fn default_path() -> Option<PathBuf> {
+        let base = std::env::var_os("XDG_CONFIG_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
+        Some(base.join("infill").join("config.toml"))
+    }
+
+    /// Reads `path`, or the default file when `path` is None and it exists, else the defaults.
+    /// The model defaults to the fetched default model when no model is configured.
+    pub fn load(path: Option<&Path>) -> anyhow::Result<Config> {
+        let file = match path {
+            Some(path) => Some(path.to_path_buf()),
+            None => Self::default_path().filter(|p| p.exists()),
+        };
+        let mut config = match file {
+            Some(file) => {
+                let text = std::fs::read_to_string(&file)
+                    .with_context(|| format!("cannot read config file {}", file.display()))?;
+                toml::from_str(&text)
+                    .with_context(|| format!("invalid config file {}", file.display()))?
+            }
+            None => Config::default(),
+        };
+        config.fill_model_default();
+        Ok(config)
+    }
+
+    /// Points the model at the default model's cache path when nothing else is configured.
+    pub fn fill_model_default(&mut self) {
+        if self.model.path.is_none() && self.model.hf_repo.is_none() {
+            if let Some(path) = std::env::var_os("INFILL_MODEL") {
+                self.model.path = Some(PathBuf::from(path));
+            } else {
+                self.model.path = Some(infill_engine::models::default_model_path());
+            }
+        }
+    }
+
+    /// Applies the editor's `initializationOptions` (the same shape as the file, as JSON).
+    pub fn merge_json(&mut self, options: &serde_json::Value) -> anyhow::Result<()> {
+        if options.is_null() {
+            return Ok(());
+        }
+        let mut current = serde_json::to_value(&*self)?;
+        merge(&mut current, options);
+        *self = serde_json::from_value(current).context("invalid initializationOptions")?;
+        Ok(())
+    }
+}
+
+fn merge(base: &mut serde_json::Value, patch: &serde_json::Value) {
+    match (base, patch) {
+        (serde_json::Value::Object(base), serde_json::Value::Object(patch)) => {
+            for (key, value) in patch {
+                merge(base.entry(key.clone()).or_insert(serde_json::Value::Null), value);
+            }
+        }
+        (base, patch) => *base = patch.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn initialization_options_override_nested_fields() {
+        let mut config = Config::default();
+        config
+            .merge_json(&serde_json::json!({"completion": {"max_lines": 3}, "model": {"path": "/m.gguf"}}))
+            .unwrap();
+        assert_eq!(config.completion.max_lines, 3);
+        assert_eq!(config.completion.max_tokens, CompletionConfig::default().max_tokens);
+        assert_eq!(config.model.path.as_deref(), Some(Path::new("/m.gguf")));
+    }
+
+    #[test]
+    fn unknown_keys_are_an_error_not_a_silent_default() {
+        let mut config = Config::default();
+        let error = config.merge_json(&serde_json::json!({"completion": {"max_line": 3}}));
+        assert!(error.is_err());
+        assert!(toml::from_str::<Config>("[completion]\nmax_line = 3\n").is_err());
+    }
+
+    #[test]
+    fn a_file_sets_what_it_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("config.toml");
+        std::fs::write(&file, "[model]\npath = \"/models/x.gguf\"\n[completion]\ninline = false\n")
+            .unwrap();
+        let config = Config::load(Some(&file)).unwrap();
+        assert!(!config.completion.inline);
+        assert_eq!(config.model.path.as_deref(), Some(Path::new("/models/x.gguf")));
+    }
+}

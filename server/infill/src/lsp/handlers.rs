@@ -1,0 +1,515 @@
+//! The LSP handlers. Edits are applied synchronously, in arrival order, before any `.await`;
+//! every AI request snapshots the document version and drops a result for an older one; a panic
+//! inside a handler is caught and answered as an internal error.
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::Instant;
+
+use futures::FutureExt as _;
+use infill_engine::Engine;
+use infill_ide::completion::{Completer, CompletionInput, CompletionSettings};
+use infill_syntax::{Document, DocumentLimits, PositionEncoding};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tower_lsp_server::jsonrpc::{Error, ErrorCode, Result};
+use tower_lsp_server::ls_types::*;
+use tower_lsp_server::{Client, LanguageServer};
+
+use super::EngineSource;
+use super::convert::{self, change_from_lsp, position_from_lsp, position_to_lsp};
+use super::state::State;
+use crate::config::Config;
+
+/// The language server.
+pub struct Backend {
+    client: Client,
+    state: Arc<State>,
+    engine_source: std::sync::Mutex<Option<EngineSource>>,
+}
+
+/// Runs a request handler; a panic becomes an internal error and the server keeps serving.
+async fn guarded<T>(name: &'static str, future: impl Future<Output = Result<T>>) -> Result<T> {
+    match AssertUnwindSafe(future).catch_unwind().await {
+        Ok(result) => result,
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            tracing::error!(handler = name, %message, "handler panicked");
+            Err(Error {
+                code: ErrorCode::InternalError,
+                message: format!("internal error in {name}: {message}").into(),
+                data: None,
+            })
+        }
+    }
+}
+
+/// Runs a notification handler body; a panic is logged and swallowed.
+fn guarded_notification(name: &'static str, body: impl FnOnce()) {
+    if let Err(panic) = std::panic::catch_unwind(AssertUnwindSafe(body)) {
+        let message = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        tracing::error!(handler = name, %message, "notification handler panicked");
+    }
+}
+
+fn invalid_params(message: impl Into<String>) -> Error {
+    Error { code: ErrorCode::InvalidParams, message: message.into().into(), data: None }
+}
+
+fn unavailable(message: String) -> Error {
+    Error { code: ErrorCode::ServerError(-32001), message: message.into(), data: None }
+}
+
+fn cancelled() -> Error {
+    Error { code: ErrorCode::RequestCancelled, message: "superseded by a newer request".into(), data: None }
+}
+
+/// Params of `infill/document`.
+#[derive(Debug, Deserialize)]
+pub struct DocumentParams {
+    pub uri: Uri,
+}
+
+/// Result of `infill/document`.
+#[derive(Debug, Serialize)]
+pub struct DocumentInfo {
+    pub uri: Uri,
+    pub text: String,
+    pub version: i32,
+    pub language: Option<String>,
+    pub has_tree: bool,
+}
+
+/// Params of `infill/didAccept`.
+#[derive(Debug, Deserialize)]
+pub struct AcceptParams {
+    /// `full` (default) or `partial`.
+    #[serde(default)]
+    pub kind: Option<String>,
+}
+
+fn completion_settings(config: &Config) -> CompletionSettings {
+    CompletionSettings {
+        max_tokens: config.completion.max_tokens,
+        max_lines: config.completion.max_lines,
+        time_budget: std::time::Duration::from_millis(config.completion.time_budget_ms),
+        in_comments: config.completion.in_comments,
+        in_strings: config.completion.in_strings,
+        prefix_bytes: config.completion.prefix_bytes,
+        suffix_bytes: config.completion.suffix_bytes,
+        postprocess: true,
+    }
+}
+
+impl Backend {
+    pub fn new(client: Client, config: Config, engine: EngineSource) -> Backend {
+        Backend {
+            client,
+            state: Arc::new(State::new(config)),
+            engine_source: std::sync::Mutex::new(Some(engine)),
+        }
+    }
+
+    /// Loads (or installs) the engine in the background.
+    fn start_engine(&self) {
+        let Some(source) = self.engine_source.lock().unwrap_or_else(|e| e.into_inner()).take()
+        else {
+            return;
+        };
+        let state = Arc::clone(&self.state);
+        let settings = completion_settings(&state.config());
+        match source {
+            EngineSource::Given(engine) => {
+                state.engine.set_ready(Arc::new(Completer::new(engine, settings)));
+            }
+            EngineSource::Configured => {
+                let client = self.client.clone();
+                let model = state.config().model;
+                tokio::spawn(async move {
+                    match crate::engine::load(model).await {
+                        Ok(engine) => {
+                            tracing::info!(capabilities = ?engine.capabilities(), "model ready");
+                            state.engine.set_ready(Arc::new(Completer::new(engine, settings)));
+                        }
+                        Err(error) => {
+                            tracing::error!(%error, "model unavailable");
+                            client
+                                .show_message(MessageType::WARNING, format!("Infill: {error}"))
+                                .await;
+                            state.engine.set_unavailable(error.to_string());
+                        }
+                    }
+                });
+            }
+        }
+    }
+
+    /// `infill/document`: the server's view of an open document.
+    pub async fn document(&self, params: DocumentParams) -> Result<DocumentInfo> {
+        guarded("infill/document", async {
+            let document = self
+                .state
+                .documents
+                .get(&params.uri)
+                .ok_or_else(|| invalid_params(format!("{} is not open", params.uri.as_str())))?;
+            Ok(DocumentInfo {
+                uri: params.uri.clone(),
+                text: document.text(),
+                version: document.version(),
+                language: document.language().map(|l| l.name.clone()),
+                has_tree: document.tree().is_some(),
+            })
+        })
+        .await
+    }
+
+    /// `infill/status`: engine state and local statistics.
+    pub async fn status(&self, _: Value) -> Result<Value> {
+        guarded("infill/status", async {
+            let (engine, capabilities) = self.state.engine.describe();
+            let stats = self.state.stats.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            Ok(serde_json::json!({
+                "version": env!("CARGO_PKG_VERSION"),
+                "engine": engine,
+                "capabilities": capabilities.map(|e| e.capabilities()),
+                "open_documents": self.state.documents.len(),
+                "position_encoding": format!("{:?}", self.state.encoding()),
+                "stats": {
+                    "requests": stats.requests,
+                    "suggestions": stats.suggestions,
+                    "engine_requests": stats.engine_requests,
+                    "typed_through": stats.typed_through,
+                    "cache_hits": stats.cache_hits,
+                    "accepted": stats.accepted,
+                    "partially_accepted": stats.partially_accepted,
+                    "acceptance_rate": stats.acceptance_rate(),
+                    "median_latency_ms": stats.median_latency_ms(),
+                },
+            }))
+        })
+        .await
+    }
+
+    /// `infill/didAccept`: the user accepted (part of) a suggestion. Local statistics only.
+    pub async fn did_accept(&self, params: AcceptParams) {
+        let mut stats = self.state.stats.lock().unwrap_or_else(|e| e.into_inner());
+        match params.kind.as_deref() {
+            Some("partial") => stats.partially_accepted += 1,
+            _ => stats.accepted += 1,
+        }
+    }
+
+    /// Snapshots the document at `position` for a completion.
+    fn snapshot(&self, uri: &Uri, position: Position) -> Result<(CompletionInput, i32)> {
+        let document = self
+            .state
+            .documents
+            .get(uri)
+            .ok_or_else(|| invalid_params(format!("{} is not open", uri.as_str())))?;
+        let encoding = self.state.encoding();
+        let cursor = document.byte_offset(position_from_lsp(position), encoding);
+        let path = convert::uri_to_path(uri)
+            .map(|p| relative_path(&p))
+            .unwrap_or_else(|| uri.path().to_string());
+        Ok((
+            CompletionInput {
+                path,
+                repo_name: String::new(),
+                text: document.text(),
+                cursor,
+                tree: document.tree().cloned(),
+                language: document.language().cloned(),
+                context: Vec::new(),
+            },
+            document.version(),
+        ))
+    }
+
+    /// Runs a completion for `uri` at `position`, cancelling the document's previous one; the
+    /// result is dropped when the document changed meanwhile. Returns the text and the cursor.
+    async fn run_completion(
+        &self,
+        uri: &Uri,
+        position: Position,
+    ) -> Result<Option<(String, Position)>> {
+        let completer = self.state.engine.completer().map_err(unavailable)?;
+        let (input, version) = self.snapshot(uri, position)?;
+        let cursor = input.cursor;
+        let started = Instant::now();
+        let task = tokio::spawn(async move { completer.complete(input).await });
+        if let Some(previous) = self.state.inflight.insert(uri.clone(), task.abort_handle()) {
+            previous.abort();
+        }
+        let outcome = task.await;
+        let elapsed = started.elapsed();
+        let suggestion = match outcome {
+            Ok(Ok(suggestion)) => suggestion,
+            Ok(Err(error)) => return Err(unavailable(error.to_string())),
+            Err(join) if join.is_cancelled() => return Err(cancelled()),
+            Err(join) => {
+                tracing::error!(%join, "completion task failed");
+                return Err(Error::internal_error());
+            }
+        };
+        self.state
+            .stats
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .record(suggestion.as_ref(), elapsed);
+        let Some(document) = self.state.documents.get(uri) else { return Ok(None) };
+        if document.version() != version {
+            tracing::debug!(version, now = document.version(), "dropping a stale completion");
+            return Ok(None);
+        }
+        let position = document.position_of(cursor, self.state.encoding());
+        if let Some(s) = &suggestion {
+            if let Some(stats) = &s.stats {
+                tracing::info!(
+                    ms = elapsed.as_millis() as u64,
+                    prompt = stats.prompt_tokens,
+                    computed = stats.computed_tokens,
+                    "completion"
+                );
+            }
+        }
+        Ok(suggestion.map(|s| (s.text, position)))
+    }
+
+    /// `textDocument/inlineCompletion` (LSP 3.18).
+    pub async fn inline_completion(
+        &self,
+        params: InlineCompletionParams,
+    ) -> Result<Option<InlineCompletionResponse>> {
+        guarded("textDocument/inlineCompletion", async {
+            let uri = params.text_document_position.text_document.uri;
+            let position = params.text_document_position.position;
+            let Some((text, cursor)) = self.run_completion(&uri, position).await? else {
+                return Ok(Some(InlineCompletionResponse::Array(Vec::new())));
+            };
+            let item = InlineCompletionItem {
+                insert_text: text,
+                filter_text: None,
+                range: Some(Range { start: cursor, end: cursor }),
+                command: None,
+                insert_text_format: Some(InsertTextFormat::PLAIN_TEXT),
+            };
+            Ok(Some(InlineCompletionResponse::Array(vec![item])))
+        })
+        .await
+    }
+}
+
+/// A path relative to the current directory when it is inside it (what the model sees).
+fn relative_path(path: &std::path::Path) -> String {
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| path.strip_prefix(cwd).ok().map(|p| p.to_path_buf()))
+        .unwrap_or_else(|| path.to_path_buf())
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// The word before the cursor on its line: what clients filter completion items by.
+fn word_before(line_prefix: &str) -> &str {
+    let start = line_prefix
+        .char_indices()
+        .rev()
+        .find(|(_, c)| !(c.is_alphanumeric() || *c == '_'))
+        .map(|(i, c)| i + c.len_utf8())
+        .unwrap_or(0);
+    &line_prefix[start..]
+}
+
+impl LanguageServer for Backend {
+    async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
+        guarded("initialize", async {
+            let encoding = convert::negotiate_encoding(
+                params.capabilities.general.as_ref().and_then(|g| g.position_encodings.as_deref()),
+            );
+            self.state.set_encoding(encoding);
+            if let Some(options) = &params.initialization_options {
+                let mut config = self.state.config();
+                if let Err(error) = config.merge_json(options) {
+                    tracing::warn!(%error, "ignoring invalid initializationOptions");
+                } else {
+                    config.fill_model_default();
+                    *self.state.config.write().unwrap_or_else(|e| e.into_inner()) = config;
+                }
+            }
+            let config = self.state.config();
+            let client_inline = params
+                .capabilities
+                .text_document
+                .as_ref()
+                .and_then(|t| t.inline_completion.as_ref())
+                .is_some();
+            self.state
+                .client_inline_completion
+                .store(client_inline, std::sync::atomic::Ordering::Release);
+            let inline = config.completion.inline && client_inline;
+            let items = config.completion.items && !inline;
+            tracing::info!(?encoding, inline, items, "initialize");
+            Ok(InitializeResult {
+                server_info: Some(ServerInfo {
+                    name: "infill".into(),
+                    version: Some(env!("CARGO_PKG_VERSION").into()),
+                }),
+                capabilities: ServerCapabilities {
+                    position_encoding: Some(convert::encoding_to_lsp(encoding)),
+                    text_document_sync: Some(TextDocumentSyncCapability::Options(
+                        TextDocumentSyncOptions {
+                            open_close: Some(true),
+                            change: Some(TextDocumentSyncKind::INCREMENTAL),
+                            save: Some(TextDocumentSyncSaveOptions::Supported(true)),
+                            ..Default::default()
+                        },
+                    )),
+                    inline_completion_provider: inline.then_some(OneOf::Left(true)),
+                    completion_provider: items.then(|| CompletionOptions {
+                        resolve_provider: Some(false),
+                        trigger_characters: Some(vec![".".into(), "(".into(), " ".into()]),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                },
+            })
+        })
+        .await
+    }
+
+    async fn initialized(&self, _: InitializedParams) {
+        self.start_engine();
+    }
+
+    async fn shutdown(&self) -> Result<()> {
+        for entry in self.state.inflight.iter() {
+            entry.value().abort();
+        }
+        Ok(())
+    }
+
+    async fn did_open(&self, params: DidOpenTextDocumentParams) {
+        guarded_notification("didOpen", || {
+            let item = params.text_document;
+            let language = self
+                .state
+                .registry
+                .by_name(&item.language_id)
+                .or_else(|| convert::uri_to_path(&item.uri).and_then(|p| self.state.registry.for_path(&p)));
+            let limits = DocumentLimits { max_tree_bytes: self.state.config().documents.max_tree_bytes };
+            let document = Document::new(&item.text, item.version, language, &limits);
+            self.state.documents.insert(item.uri, document);
+        });
+    }
+
+    async fn did_change(&self, params: DidChangeTextDocumentParams) {
+        guarded_notification("didChange", || {
+            let uri = &params.text_document.uri;
+            let version = params.text_document.version;
+            let Some(mut document) = self.state.documents.get_mut(uri) else {
+                tracing::warn!(uri = uri.as_str(), "didChange for a document that is not open");
+                return;
+            };
+            if version <= document.version() {
+                tracing::warn!(
+                    uri = uri.as_str(),
+                    version,
+                    current = document.version(),
+                    "ignoring a stale didChange"
+                );
+                return;
+            }
+            let encoding = self.state.encoding();
+            for change in params.content_changes {
+                document.apply_change(&change_from_lsp(change), encoding);
+            }
+            document.set_version(version);
+        });
+    }
+
+    async fn did_save(&self, _: DidSaveTextDocumentParams) {}
+
+    async fn did_close(&self, params: DidCloseTextDocumentParams) {
+        let uri = params.text_document.uri;
+        if let Some((_, task)) = self.state.inflight.remove(&uri) {
+            task.abort();
+        }
+        self.state.documents.remove(&uri);
+    }
+
+    async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
+        guarded("textDocument/completion", async {
+            let uri = params.text_document_position.text_document.uri;
+            let position = params.text_document_position.position;
+            let Some((text, cursor)) = self.run_completion(&uri, position).await? else {
+                return Ok(None);
+            };
+            let line_prefix = {
+                let document = self.state.documents.get(&uri).ok_or_else(Error::internal_error)?;
+                let line_start = document.byte_offset(
+                    infill_syntax::Position { line: cursor.line, character: 0 },
+                    PositionEncoding::Utf8,
+                );
+                let at = document.byte_offset(position_from_lsp(cursor), self.state.encoding());
+                document.slice(line_start..at)
+            };
+            // Replace the word being typed, so the client's filter (by that word) keeps the item.
+            let word = word_before(&line_prefix);
+            let start = Position {
+                line: cursor.line,
+                character: cursor.character - units(word, self.state.encoding()),
+            };
+            let label_line = text.lines().next().unwrap_or_default().trim().to_string();
+            let item = CompletionItem {
+                label: format!("{word}{label_line}"),
+                kind: Some(CompletionItemKind::TEXT),
+                detail: Some("Infill (model suggestion)".into()),
+                documentation: Some(Documentation::MarkupContent(MarkupContent {
+                    kind: MarkupKind::Markdown,
+                    value: format!("```\n{word}{text}\n```"),
+                })),
+                filter_text: Some(format!("{word}{label_line}")),
+                sort_text: Some("0".into()),
+                preselect: Some(true),
+                text_edit: Some(CompletionTextEdit::Edit(TextEdit {
+                    range: Range { start, end: position_to_lsp(position_from_lsp(cursor)) },
+                    new_text: format!("{word}{text}"),
+                })),
+                insert_text_format: Some(InsertTextFormat::PLAIN_TEXT),
+                ..Default::default()
+            };
+            Ok(Some(CompletionResponse::List(CompletionList { is_incomplete: true, items: vec![item] })))
+        })
+        .await
+    }
+}
+
+/// The length of `text` in the position encoding's units.
+fn units(text: &str, encoding: PositionEncoding) -> u32 {
+    match encoding {
+        PositionEncoding::Utf8 => text.len() as u32,
+        PositionEncoding::Utf16 => text.encode_utf16().count() as u32,
+        PositionEncoding::Utf32 => text.chars().count() as u32,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_word_before_the_cursor() {
+        assert_eq!(word_before("    let total = compu"), "compu");
+        assert_eq!(word_before("foo("), "");
+        assert_eq!(word_before("naïve_wörd"), "naïve_wörd");
+    }
+}

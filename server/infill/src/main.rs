@@ -1,0 +1,119 @@
+//! `infill`: the language server and its command-line tools.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use infill::cli::{self, DoctorOptions, Location};
+use infill::config::Config;
+
+/// A language server that puts a local code model inside every editor.
+#[derive(Debug, Parser)]
+#[command(name = "infill", version, about, long_about = None)]
+struct Args {
+    /// Configuration file (default: ~/.config/infill/config.toml when it exists).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    /// Log to this file instead of stderr.
+    #[arg(long, global = true)]
+    log_file: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the Language Server Protocol (the default).
+    Lsp {
+        /// Speak LSP over stdin/stdout (the only transport; accepted for editor configs).
+        #[arg(long)]
+        stdio: bool,
+    },
+    /// Print a completion at FILE:LINE:COL (1-based line and column).
+    Complete {
+        location: Location,
+        /// Print JSON with the text and the engine's measurements.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Get or convert model files.
+    Model {
+        #[command(subcommand)]
+        command: ModelCommand,
+    },
+    /// Check the build, the CPU, the model and whether it fits in memory.
+    Doctor {
+        /// Context length to plan for (default: the configured or the model's).
+        #[arg(long)]
+        context: Option<u64>,
+        /// KV cache type to plan for: f32, f16, bf16, fp8, q8, q4.
+        #[arg(long)]
+        kv_dtype: Option<String>,
+        /// Memory to plan within, in GiB (default: the memory available now).
+        #[arg(long)]
+        memory_gib: Option<f64>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ModelCommand {
+    /// Download, verify, convert and cache the default model; prints its path.
+    Fetch,
+    /// Requantize a GGUF file (q8_0, q4_0, q4_k, q6_k, f16).
+    Convert {
+        input: PathBuf,
+        output: PathBuf,
+        #[arg(long = "type", default_value = "q8_0")]
+        target: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let config = match Config::load(args.config.as_deref()) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("infill: {error:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let log_file = args.log_file.clone().or_else(|| config.log_file.clone());
+    if let Err(error) = infill::logging::init(config.log_level.as_deref(), log_file.as_deref()) {
+        eprintln!("infill: {error:#}");
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("infill: cannot start the runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match args.command.unwrap_or(Command::Lsp { stdio: true }) {
+            Command::Lsp { .. } => {
+                infill::lsp::serve_stdio(config).await;
+                Ok(true)
+            }
+            Command::Complete { location, json } => {
+                cli::complete(&config, &location, json).await.map(|_| true)
+            }
+            Command::Model { command: ModelCommand::Fetch } => cli::model_fetch().map(|_| true),
+            Command::Model { command: ModelCommand::Convert { input, output, target } } => {
+                cli::model_convert(&input, &output, &target).map(|_| true)
+            }
+            Command::Doctor { context, kv_dtype, memory_gib } => {
+                cli::doctor(&config, &DoctorOptions { context, kv_dtype, memory_gib })
+            }
+        }
+    });
+    // The engine's threads do not stop on their own; leave without waiting for them.
+    runtime.shutdown_background();
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(error) => {
+            eprintln!("infill: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! A small JSON-RPC/LSP client for the protocol tests: Content-Length framing over any byte
+//! streams (an in-process duplex pipe or a child process's stdio).
+
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
+
+pub struct Client<R, W> {
+    reader: BufReader<R>,
+    writer: W,
+    next_id: i64,
+    /// Messages read while waiting for something else (notifications, other responses).
+    pub pending: Vec<Value>,
+}
+
+impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Client<R, W> {
+    pub fn new(reader: R, writer: W) -> Self {
+        Self { reader: BufReader::new(reader), writer, next_id: 1, pending: Vec::new() }
+    }
+
+    pub async fn send_raw(&mut self, body: &[u8]) {
+        let header = format!("Content-Length: {}\r\n\r\n", body.len());
+        self.writer.write_all(header.as_bytes()).await.unwrap();
+        self.writer.write_all(body).await.unwrap();
+        self.writer.flush().await.unwrap();
+    }
+
+    pub async fn send(&mut self, message: &Value) {
+        self.send_raw(message.to_string().as_bytes()).await;
+    }
+
+    pub async fn notify(&mut self, method: &str, params: Value) {
+        self.send(&json!({"jsonrpc": "2.0", "method": method, "params": params})).await;
+    }
+
+    /// Sends a request and returns its id without waiting.
+    pub async fn request_async(&mut self, method: &str, params: Value) -> i64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params})).await;
+        id
+    }
+
+    /// Sends a request and waits for its response (the whole response object).
+    pub async fn request(&mut self, method: &str, params: Value) -> Value {
+        let id = self.request_async(method, params).await;
+        self.response(id).await
+    }
+
+    pub async fn read_message(&mut self) -> Value {
+        let mut length = None;
+        loop {
+            let mut line = String::new();
+            let n = self.reader.read_line(&mut line).await.unwrap();
+            assert!(n > 0, "the server closed its output");
+            let line = line.trim_end();
+            if line.is_empty() {
+                break;
+            }
+            if let Some(value) = line.strip_prefix("Content-Length: ") {
+                length = Some(value.parse::<usize>().unwrap());
+            }
+        }
+        let mut body = vec![0; length.expect("a Content-Length header")];
+        self.reader.read_exact(&mut body).await.unwrap();
+        serde_json::from_slice(&body).unwrap()
+    }
+
+    /// Waits (up to 60 s) for the response with `id`.
+    pub async fn response(&mut self, id: i64) -> Value {
+        if let Some(index) = self.pending.iter().position(|m| m["id"] == json!(id) && m.get("method").is_none()) {
+            return self.pending.remove(index);
+        }
+        tokio::time::timeout(Duration::from_secs(120), async {
+            loop {
+                let message = self.read_message().await;
+                if message["id"] == json!(id) && message.get("method").is_none() {
+                    return message;
+                }
+                // Answer server-to-client requests so the server never waits on us.
+                if message.get("method").is_some() && message.get("id").is_some() {
+                    let reply = json!({"jsonrpc": "2.0", "id": message["id"], "result": null});
+                    self.send(&reply).await;
+                }
+                self.pending.push(message);
+            }
+        })
+        .await
+        .expect("a response within 120 s")
+    }
+
+    pub async fn initialize(&mut self, capabilities: Value, options: Value) -> Value {
+        let response = self
+            .request(
+                "initialize",
+                json!({"processId": null, "rootUri": null, "capabilities": capabilities, "initializationOptions": options}),
+            )
+            .await;
+        self.notify("initialized", json!({})).await;
+        response
+    }
+}

@@ -1,0 +1,328 @@
+//! In-process protocol tests: the real service over an in-memory pipe, with a scripted engine.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::Client;
+use infill::config::Config;
+use infill::lsp::{EngineSource, service};
+use infill_engine::{ModelFamily, ScriptedEngine, ScriptedReply};
+use serde_json::{Value, json};
+use tokio::io::{DuplexStream, ReadHalf, WriteHalf};
+use tower_lsp_server::Server;
+
+type TestClient = Client<ReadHalf<DuplexStream>, WriteHalf<DuplexStream>>;
+
+fn start(engine: EngineSource) -> TestClient {
+    let (client_side, server_side) = tokio::io::duplex(1 << 20);
+    let (server_read, server_write) = tokio::io::split(server_side);
+    let (client_read, client_write) = tokio::io::split(client_side);
+    let mut config = Config::default();
+    config.model.path = Some("/nonexistent/model.gguf".into());
+    let (service, socket) = service(config, engine);
+    tokio::spawn(Server::new(server_read, server_write, socket).serve(service));
+    Client::new(client_read, client_write)
+}
+
+fn scripted(replies: &[ScriptedReply]) -> (Arc<ScriptedEngine>, EngineSource) {
+    let engine = Arc::new(ScriptedEngine::new(ModelFamily::PrefixOnly));
+    for reply in replies {
+        engine.push(reply.clone());
+    }
+    (Arc::clone(&engine), EngineSource::Given(engine))
+}
+
+fn inline_capabilities() -> Value {
+    json!({"textDocument": {"inlineCompletion": {}}, "general": {"positionEncodings": ["utf-16"]}})
+}
+
+async fn open(client: &mut TestClient, uri: &str, language: &str, text: &str) {
+    client
+        .notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": uri, "languageId": language, "version": 1, "text": text}}),
+        )
+        .await;
+}
+
+async fn server_text(client: &mut TestClient, uri: &str) -> Value {
+    client.request("infill/document", json!({"uri": uri})).await
+}
+
+#[tokio::test]
+async fn negotiates_the_position_encoding_and_delivery_path() {
+    let mut client = start(EngineSource::Configured);
+    let response = client.initialize(json!({}), Value::Null).await;
+    let capabilities = &response["result"]["capabilities"];
+    assert_eq!(capabilities["positionEncoding"], "utf-16");
+    assert!(capabilities.get("inlineCompletionProvider").is_none());
+    assert!(capabilities["completionProvider"].is_object(), "{capabilities}");
+    assert_eq!(response["result"]["serverInfo"]["name"], "infill");
+
+    let mut client = start(EngineSource::Configured);
+    let response = client
+        .initialize(
+            json!({"general": {"positionEncodings": ["utf-16", "utf-8"]}, "textDocument": {"inlineCompletion": {}}}),
+            Value::Null,
+        )
+        .await;
+    let capabilities = &response["result"]["capabilities"];
+    assert_eq!(capabilities["positionEncoding"], "utf-8");
+    assert_eq!(capabilities["inlineCompletionProvider"], true);
+    assert!(capabilities.get("completionProvider").is_none());
+}
+
+#[tokio::test]
+async fn open_change_close_keep_the_servers_text() {
+    let mut client = start(EngineSource::Configured);
+    client.initialize(json!({}), Value::Null).await;
+    let uri = "file:///work/a.rs";
+    open(&mut client, uri, "rust", "fn main() {\n    let x = 1;\n}\n").await;
+    client
+        .notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [
+                {"range": {"start": {"line": 1, "character": 12}, "end": {"line": 1, "character": 13}}, "text": "😀42"},
+                {"range": {"start": {"line": 0, "character": 3}, "end": {"line": 0, "character": 7}}, "text": "start"}
+            ]}),
+        )
+        .await;
+    let document = server_text(&mut client, uri).await;
+    assert_eq!(document["result"]["text"], "fn start() {\n    let x = 😀42;\n}\n");
+    assert_eq!(document["result"]["version"], 2);
+    assert_eq!(document["result"]["language"], "rust");
+    assert_eq!(document["result"]["has_tree"], true);
+
+    // A stale version is ignored; a change for an unknown document changes nothing.
+    client
+        .notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": "stale"}]}),
+        )
+        .await;
+    client
+        .notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": "file:///work/unknown.rs", "version": 9}, "contentChanges": [{"text": "x"}]}),
+        )
+        .await;
+    let document = server_text(&mut client, uri).await;
+    assert_eq!(document["result"]["text"], "fn start() {\n    let x = 😀42;\n}\n");
+
+    // Positions past the end of a line or of the file are clamped.
+    client
+        .notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": 3}, "contentChanges": [
+                {"range": {"start": {"line": 0, "character": 99}, "end": {"line": 0, "character": 120}}, "text": " // main"},
+                {"range": {"start": {"line": 40, "character": 0}, "end": {"line": 50, "character": 3}}, "text": "// end\n"}
+            ]}),
+        )
+        .await;
+    let document = server_text(&mut client, uri).await;
+    assert_eq!(document["result"]["text"], "fn start() { // main\n    let x = 😀42;\n}\n// end\n");
+
+    client.notify("textDocument/didClose", json!({"textDocument": {"uri": uri}})).await;
+    let closed = server_text(&mut client, uri).await;
+    assert_eq!(closed["error"]["code"], -32602, "{closed}");
+}
+
+/// UTF-16 length of a string (what LSP positions count by default).
+fn utf16_len(text: &str) -> u32 {
+    text.encode_utf16().count() as u32
+}
+
+#[tokio::test]
+async fn a_thousand_incremental_edits_with_emoji_match_a_string_model() {
+    let mut client = start(EngineSource::Configured);
+    client.initialize(json!({}), Value::Null).await;
+    let uri = "file:///work/notes.ts";
+    let mut model = String::from("const greeting = \"hi\";\n");
+    open(&mut client, uri, "typescript", &model).await;
+    let pieces = ["😀", "a", "𐐀", "é", "\n", "日本", "👩‍💻", "x;", " "];
+    let mut seed: u64 = 7;
+    for version in 2..1002 {
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let lines: Vec<&str> = model.split('\n').collect();
+        let line = (seed >> 33) as usize % lines.len();
+        let chars: Vec<char> = lines[line].chars().collect();
+        let column = (seed >> 20) as usize % (chars.len() + 1);
+        let deleting = seed % 5 == 0 && column < chars.len();
+        let character = utf16_len(&chars[..column].iter().collect::<String>());
+        let (end_character, text) = if deleting {
+            (character + chars[column].len_utf16() as u32, "")
+        } else {
+            (character, pieces[(seed >> 40) as usize % pieces.len()])
+        };
+        client
+            .notify(
+                "textDocument/didChange",
+                json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": [{
+                    "range": {"start": {"line": line, "character": character}, "end": {"line": line, "character": end_character}},
+                    "text": text
+                }]}),
+            )
+            .await;
+        let line_start: usize = lines[..line].iter().map(|l| l.len() + 1).sum();
+        let start = line_start + chars[..column].iter().map(|c| c.len_utf8()).sum::<usize>();
+        let end = if deleting { start + chars[column].len_utf8() } else { start };
+        model.replace_range(start..end, text);
+    }
+    let document = server_text(&mut client, uri).await;
+    assert_eq!(document["result"]["text"].as_str().unwrap(), model);
+    assert_eq!(document["result"]["version"], 1001);
+    assert!(client.pending.iter().all(|m| m.get("error").is_none()), "{:?}", client.pending);
+}
+
+#[tokio::test]
+async fn bad_messages_get_errors_and_the_server_keeps_serving() {
+    let mut client = start(EngineSource::Configured);
+    client.initialize(json!({}), Value::Null).await;
+    client.send_raw(b"{this is not json").await;
+    let unknown = client.request("infill/noSuchMethod", json!({})).await;
+    assert_eq!(unknown["error"]["code"], -32601, "{unknown}");
+    let invalid = client.request("infill/document", json!({"uri": 42})).await;
+    assert_eq!(invalid["error"]["code"], -32602, "{invalid}");
+    let not_open = client.request("infill/document", json!({"uri": "file:///nope.rs"})).await;
+    assert_eq!(not_open["error"]["code"], -32602, "{not_open}");
+    // Still serving.
+    let status = client.request("infill/status", json!({})).await;
+    assert_eq!(status["result"]["open_documents"], 0, "{status}");
+    let shutdown = client.request("shutdown", Value::Null).await;
+    assert!(shutdown.get("error").is_none(), "{shutdown}");
+}
+
+#[tokio::test]
+async fn an_unavailable_model_is_a_clear_error_and_non_ai_requests_work() {
+    let mut client = start(EngineSource::Configured);
+    client.initialize(inline_capabilities(), Value::Null).await;
+    open(&mut client, "file:///work/a.py", "python", "def f():\n    return ").await;
+    let mut response = Value::Null;
+    for _ in 0..100 {
+        response = client
+            .request(
+                "textDocument/inlineCompletion",
+                json!({"textDocument": {"uri": "file:///work/a.py"}, "position": {"line": 1, "character": 11}, "context": {"triggerKind": 1}}),
+            )
+            .await;
+        if !response["error"]["message"].as_str().unwrap_or("").contains("loading") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let message = response["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("model unavailable"), "{response}");
+    assert!(message.contains("/nonexistent/model.gguf"), "{response}");
+    assert!(message.contains("infill model fetch"), "{response}");
+    let document = server_text(&mut client, "file:///work/a.py").await;
+    assert_eq!(document["result"]["version"], 1);
+}
+
+#[tokio::test]
+async fn inline_completion_returns_the_engines_suggestion() {
+    let (engine, source) = scripted(&[ScriptedReply::text("a + b\n\nprint(add(1, 2))")]);
+    let mut client = start(source);
+    client.initialize(inline_capabilities(), Value::Null).await;
+    let uri = "file:///work/math.py";
+    open(&mut client, uri, "python", "def add(a, b):\n    return \n").await;
+    let response = client
+        .request(
+            "textDocument/inlineCompletion",
+            json!({"textDocument": {"uri": uri}, "position": {"line": 1, "character": 11}, "context": {"triggerKind": 1}}),
+        )
+        .await;
+    let items = response["result"].as_array().expect("a list of items");
+    assert_eq!(items.len(), 1, "{response}");
+    assert_eq!(items[0]["insertText"], "a + b");
+    assert_eq!(items[0]["range"]["start"], json!({"line": 1, "character": 11}));
+    assert!(engine.prompts()[0].ends_with("def add(a, b):\n    return "));
+
+    client.notify("infill/didAccept", json!({"kind": "full"})).await;
+    let status = client.request("infill/status", json!({})).await;
+    assert_eq!(status["result"]["stats"]["accepted"], 1, "{status}");
+    assert_eq!(status["result"]["stats"]["engine_requests"], 1, "{status}");
+}
+
+#[tokio::test]
+async fn a_newer_request_cancels_the_previous_one_and_stale_results_are_dropped() {
+    let slow = ScriptedReply::slow("value".repeat(50), Duration::from_millis(20));
+    let (engine, source) = scripted(&[slow.clone(), ScriptedReply::text("42"), slow]);
+    let mut client = start(source);
+    client.initialize(inline_capabilities(), Value::Null).await;
+    let uri = "file:///work/x.py";
+    open(&mut client, uri, "python", "x = \nz = \n").await;
+    let params = json!({"textDocument": {"uri": uri}, "position": {"line": 0, "character": 4}, "context": {"triggerKind": 2}});
+    let first = client.request_async("textDocument/inlineCompletion", params.clone()).await;
+    tokio::time::sleep(Duration::from_millis(60)).await;
+    let second = client.request_async("textDocument/inlineCompletion", params.clone()).await;
+    let first = client.response(first).await;
+    assert_eq!(first["error"]["code"], -32800, "{first}");
+    let second = client.response(second).await;
+    assert_eq!(second["result"][0]["insertText"], "42", "{second}");
+    // The cancelled generation stopped decoding.
+    for _ in 0..100 {
+        if engine.running() == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(engine.running(), 0);
+
+    // A result for a version that changed meanwhile is dropped.
+    let elsewhere = json!({"textDocument": {"uri": uri}, "position": {"line": 1, "character": 4}, "context": {"triggerKind": 2}});
+    let third = client.request_async("textDocument/inlineCompletion", elsewhere).await;
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    client
+        .notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": "y = \nz = \n"}]}),
+        )
+        .await;
+    let third = client.response(third).await;
+    assert_eq!(third["result"], json!([]), "{third}");
+}
+
+#[tokio::test]
+async fn completion_items_for_clients_without_inline_completion() {
+    let (_, source) = scripted(&[ScriptedReply::text("ute_total(items)\n")]);
+    let mut client = start(source);
+    client.initialize(json!({}), Value::Null).await;
+    let uri = "file:///work/cart.py";
+    open(&mut client, uri, "python", "total = comp\n").await;
+    let response = client
+        .request(
+            "textDocument/completion",
+            json!({"textDocument": {"uri": uri}, "position": {"line": 0, "character": 12}}),
+        )
+        .await;
+    let item = &response["result"]["items"][0];
+    assert_eq!(item["textEdit"]["newText"], "compute_total(items)", "{response}");
+    assert_eq!(item["textEdit"]["range"]["start"], json!({"line": 0, "character": 8}));
+    assert_eq!(item["textEdit"]["range"]["end"], json!({"line": 0, "character": 12}));
+    assert!(item["filterText"].as_str().unwrap().starts_with("comp"));
+    assert!(item["detail"].as_str().unwrap().contains("model suggestion"));
+}
+
+#[tokio::test]
+async fn a_panicking_engine_is_answered_as_an_internal_error() {
+    let engine = Arc::new(ScriptedEngine::with_responder(ModelFamily::PrefixOnly, |prompt| {
+        if prompt.contains("boom") {
+            panic!("scripted failure");
+        }
+        ScriptedReply::text("ok")
+    }));
+    let mut client = start(EngineSource::Given(engine));
+    client.initialize(inline_capabilities(), Value::Null).await;
+    open(&mut client, "file:///work/p.py", "python", "boom = \nfine = \n").await;
+    let boom = client
+        .request(
+            "textDocument/inlineCompletion",
+            json!({"textDocument": {"uri": "file:///work/p.py"}, "position": {"line": 0, "character": 7}, "context": {"triggerKind": 1}}),
+        )
+        .await;
+    assert_eq!(boom["error"]["code"], -32603, "{boom}");
+    let status = client.request("infill/status", json!({})).await;
+    assert_eq!(status["result"]["open_documents"], 1, "{status}");
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs the end-to-end tests in real headless Neovim 0.12 against the built infill binary and the
+# real default model. Needs INFILL_BIN and INFILL_NVIM (scripts/test sets both).
+set -uo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+: "${INFILL_BIN:?INFILL_BIN is not set}"
+: "${INFILL_NVIM:?INFILL_NVIM is not set}"
+export VIMRUNTIME="${VIMRUNTIME:-$(dirname "$(dirname "$INFILL_NVIM")")/share/nvim/runtime}"
+passed=0
+failed=0
+for test in "$here"/inline_completion.lua "$here"/completion_items.lua; do
+  name="$(basename "$test" .lua)"
+  work="$(mktemp -d)"
+  cp -r "$root/examples/demo/." "$work/"
+  export INFILL_PROJECT="$work" INFILL_RESULT="$work/result"
+  (cd "$work" && timeout 300 "$INFILL_NVIM" --headless -u NONE -i NONE -n -c "luafile $test" >"$work/nvim.out" 2>&1)
+  status=$?
+  result="$(cat "$work/result" 2>/dev/null || echo "FAIL nvim exited with $status and no result")"
+  echo "nvim $name: $result"
+  if [[ "$result" == PASS* && $status -eq 0 ]]; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    sed 's/^/  nvim: /' "$work/nvim.out" | tail -20
+    tail -20 "$work/infill.log" 2>/dev/null | sed 's/^/  infill: /'
+  fi
+  rm -rf "$work"
+done
+echo "nvim: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

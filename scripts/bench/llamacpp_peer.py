@@ -383,14 +383,57 @@ def header(peer: Peer, args) -> dict:
         "n_batch": args.n_batch,
         "load_ms": round(peer.load_s * 1e3, 1),
         "system_info": peer.lc.llama_print_system_info().decode(errors="replace").strip(),
+        "loadavg_start": os.getloadavg()[0],
     }
+
+
+class CpuShare:
+    """How busy the cores were with *other* processes while we measured (Linux /proc/stat)."""
+
+    def __init__(self):
+        self.t0, self.busy0, self.own0 = time.perf_counter(), self._busy(), self._own()
+
+    @staticmethod
+    def _busy():
+        try:
+            with open("/proc/stat") as f:
+                v = [int(x) for x in f.readline().split()[1:]]
+        except OSError:
+            return None
+        # user nice system idle iowait irq softirq steal
+        return (v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / os.sysconf("SC_CLK_TCK")
+
+    @staticmethod
+    def _own():
+        t = os.times()
+        return t.user + t.system
+
+    def others(self) -> float | None:
+        """Other processes' CPU time as a share of all cores' wall time (0 = quiet machine)."""
+        busy = self._busy()
+        if busy is None or self.busy0 is None:
+            return None
+        wall = time.perf_counter() - self.t0
+        others = (busy - self.busy0) - (self._own() - self.own0)
+        return max(0.0, others) / (wall * os.cpu_count())
+
+
+def check_load(setup: dict):
+    """Numbers taken while other processes use the cores are not comparable: say so."""
+    load = setup["loadavg_start"]
+    if load > 0.5:
+        print(f"warning: 1-minute load average is {load:.2f} before the run; other processes "
+              "share the cores, so these numbers are pessimistic and noisy", file=sys.stderr)
 
 
 def print_markdown(measure: str, setup: dict, rows: list[dict], summary: dict):
     print(f"llama.cpp (llama-cpp-python {setup['llama_cpp_python']}), {setup['model']}, "
-          f"{setup['threads']} threads, n_batch {setup['n_batch']}, greedy\n")
+          f"{setup['threads']} threads, n_batch {setup['n_batch']}, greedy; load average "
+          f"{setup['loadavg_start']:.2f} at start; other processes' CPU share during the run "
+          f"{fmt(summary['other_processes_cpu_share'], 2)}\n")
     if measure == "speed":
-        print("| run | prompt tokens | prefill ms | prompt tok/s | decode tok/s (128) | llama.cpp perf prompt / decode tok/s |")
+        print(f"| run | prompt tokens | prefill ms | prompt tok/s | decode tok/s ({summary['decode_tokens']}) "
+              "| llama.cpp perf prompt / decode tok/s |")
         print("|---|---|---|---|---|---|")
         for r in rows:
             print(f"| {r['run']} | {r['prompt_tokens']} | {fmt(r['prefill_ms'])} | {fmt(r['prompt_tok_s'])} "
@@ -461,7 +504,14 @@ def main():
         return
     peer = Peer(args.model, args.threads, args.n_ctx, args.n_batch)
     setup = header(peer, args)
+    check_load(setup)
+    cpu = CpuShare()
     rows, summary = {"speed": run_speed, "ttft": run_ttft, "trace": run_trace}[args.measure](peer, args)
+    share = cpu.others()
+    summary["other_processes_cpu_share"] = round(share, 3) if share is not None else None
+    if share is not None and share > 0.1:
+        print(f"warning: other processes used {share:.0%} of the cores during the run",
+              file=sys.stderr)
     if args.json:
         for obj in [setup, *rows, summary]:
             print(json.dumps(obj))

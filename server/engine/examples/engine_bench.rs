@@ -12,9 +12,9 @@ fn rss_kib(field: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
-            s.lines().find(|l| l.starts_with(field)).and_then(|l| {
-                l.split_whitespace().nth(1).and_then(|v| v.parse().ok())
-            })
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
         })
         .unwrap_or(0)
 }
@@ -66,7 +66,10 @@ struct Timed {
 
 /// A string no earlier prompt contained, so a prompt that starts with it is cold.
 fn unique() -> u128 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos()
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos()
 }
 
 async fn run(engine: &LocalEngine, prompt: &str, max_tokens: usize, stop: &[&str]) -> Timed {
@@ -105,9 +108,8 @@ async fn main() {
     let usage = "usage: engine_bench MODEL speed|ttft|trace [--runs N] [--prompt-file F]";
     let model = PathBuf::from(args.get(1).expect(usage));
     let mode = args.get(2).expect(usage).clone();
-    let option = |name: &str| {
-        args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()
-    };
+    let option =
+        |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
     let runs: usize = option("--runs").and_then(|r| r.parse().ok()).unwrap_or(3);
     let prompt_file = option("--prompt-file")
         .map(PathBuf::from)

@@ -61,9 +61,12 @@ pub struct ConversionReport {
     pub kept: usize,
 }
 
-/// Requantizes every 2-D weight of `input` to `target` and writes `output` (via a temporary
-/// file, renamed at the end, so an interrupted run leaves no half-written model).
-pub fn convert(input: &Path, output: &Path, target: TargetType) -> anyhow::Result<ConversionReport> {
+/// Requantizes every 2-D weight of `input` to `target` and writes `output`.
+pub fn convert(
+    input: &Path,
+    output: &Path,
+    target: TargetType,
+) -> anyhow::Result<ConversionReport> {
     use anyhow::Context as _;
     let mut reader = BufReader::new(
         File::open(input).with_context(|| format!("cannot open {}", input.display()))?,
@@ -99,18 +102,19 @@ pub fn convert(input: &Path, output: &Path, target: TargetType) -> anyhow::Resul
     metadata.sort_by(|a, b| a.0.cmp(b.0));
     let metadata_refs: Vec<(&str, &gguf_file::Value)> =
         metadata.iter().map(|(k, v)| (*k, v)).collect();
-    let tensor_refs: Vec<(&str, &QTensor)> =
-        tensors.iter().map(|(n, t)| (n.as_str(), t)).collect();
+    let tensor_refs: Vec<(&str, &QTensor)> = tensors.iter().map(|(n, t)| (n.as_str(), t)).collect();
 
-    let partial = output.with_extension("gguf.partial");
+    // Write next to the target and rename at the end: an interrupted run leaves no half model.
+    let directory = output.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let partial = tempfile::NamedTempFile::new_in(directory)
+        .with_context(|| format!("cannot write in {}", directory.display()))?;
     {
-        let mut writer = BufWriter::new(
-            File::create(&partial).with_context(|| format!("cannot write {}", partial.display()))?,
-        );
+        let mut writer = BufWriter::new(partial.as_file());
         gguf_file::write(&mut writer, &metadata_refs, &tensor_refs)?;
         std::io::Write::flush(&mut writer)?;
     }
-    std::fs::rename(&partial, output)
-        .with_context(|| format!("cannot move {} to {}", partial.display(), output.display()))?;
+    partial
+        .persist(output)
+        .with_context(|| format!("cannot move the converted model to {}", output.display()))?;
     Ok(report)
 }

@@ -364,7 +364,10 @@ mod tests {
                 ModelFamily::Llama3,
                 "// Path: src/price.py\ndef price(item): ...\n// Path: src/cart.py\ndef total(items):\n    return ",
             ),
-            (ModelFamily::PrefixOnly, "// Path: src/price.py\ndef price(item): ...\n// Path: src/cart.py\ndef total(items):\n    return "),
+            (
+                ModelFamily::PrefixOnly,
+                "// Path: src/price.py\ndef price(item): ...\n// Path: src/cart.py\ndef total(items):\n    return ",
+            ),
         ];
         for (family, text) in expected {
             let rendered = family.render(&parts(&ctx));

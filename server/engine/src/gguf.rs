@@ -32,7 +32,9 @@ pub enum MetadataValue {
     String(String),
     Strings(Vec<String>),
     /// An array whose elements are not kept (numbers, or strings we do not need).
-    Array { len: u64 },
+    Array {
+        len: u64,
+    },
 }
 
 /// One tensor's description.
@@ -275,10 +277,21 @@ impl GgufInfo {
             _ => 32,
         };
         let data_offset = position.div_ceil(alignment) * alignment;
-        let info = GgufInfo { path: path.to_path_buf(), version, metadata, tensors, data_offset, file_size };
+        let info = GgufInfo {
+            path: path.to_path_buf(),
+            version,
+            metadata,
+            tensors,
+            data_offset,
+            file_size,
+        };
         let expected = info.expected_size();
         if expected > file_size {
-            return Err(GgufError::Truncated { path: path.to_path_buf(), expected, actual: file_size });
+            return Err(GgufError::Truncated {
+                path: path.to_path_buf(),
+                expected,
+                actual: file_size,
+            });
         }
         Ok(info)
     }

@@ -8,6 +8,7 @@
 //!
 //! Architecture invariant: only this crate names mistralrs (or, later, an HTTP client).
 
+pub mod config;
 pub mod family;
 pub mod gguf;
 pub mod models;
@@ -19,8 +20,9 @@ pub mod convert;
 #[cfg(feature = "mistralrs")]
 mod local;
 
+pub use config::{LocalEngineConfig, PagedAttentionSettings};
 #[cfg(feature = "mistralrs")]
-pub use local::{LocalEngine, LocalEngineConfig};
+pub use local::LocalEngine;
 pub use scripted::{ScriptedEngine, ScriptedReply};
 
 use std::time::Duration;
@@ -198,12 +200,19 @@ pub trait Engine: Send + Sync {
 
     /// The number of tokens `text` encodes to.
     fn count_tokens<'a>(&'a self, text: &'a str) -> BoxFuture<'a, Result<usize, EngineError>>;
+
+    /// Generations still decoding (or still holding the engine after a cancel). Zero means the
+    /// engine is idle.
+    fn busy(&self) -> usize;
 }
 
 /// Cuts `text` at the earliest stop sequence; returns whether one was found.
 pub fn truncate_at_stop(text: &mut String, stops: &[String]) -> bool {
-    let earliest =
-        stops.iter().filter(|stop| !stop.is_empty()).filter_map(|stop| text.find(stop.as_str())).min();
+    let earliest = stops
+        .iter()
+        .filter(|stop| !stop.is_empty())
+        .filter_map(|stop| text.find(stop.as_str()))
+        .min();
     match earliest {
         Some(index) => {
             text.truncate(index);

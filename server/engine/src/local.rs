@@ -18,73 +18,14 @@ use mistralrs_core::{
     PagedAttentionConfig, PagedCacheType, Request, RequestMessage, Response, SamplingParams,
     SchedulerConfig, SpeculativeConfig, SpeculativePipeline, StopTokens, TokenSource,
 };
-use serde::{Deserialize, Serialize};
 use tokio::sync::{Mutex, OwnedMutexGuard, mpsc};
 
+use crate::config::{LocalEngineConfig, PagedAttentionSettings};
 use crate::models::check_model_file;
 use crate::{
     Capabilities, ChatMessage, Engine, EngineError, FinishReason, GenerateEvent, GenerateRequest,
-    Generation, GenerationStats, ModelFamily, PromptInput, stop_holdback, truncate_at_stop,
+    Generation, GenerationStats, PromptInput, stop_holdback, truncate_at_stop,
 };
-
-/// How the local engine loads and runs its model.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct LocalEngineConfig {
-    /// A local GGUF file.
-    pub path: Option<PathBuf>,
-    /// A Hugging Face repository id and GGUF file name, used when `path` is unset (needs network).
-    pub hf_repo: Option<String>,
-    pub hf_file: Option<String>,
-    /// Override the prompt family detected from the tokenizer.
-    pub family: Option<ModelFamily>,
-    /// Cap the context length (tokens); defaults to the model's own.
-    pub context_length: Option<usize>,
-    /// How many prompts' KV caches to keep for reuse. Each costs up to a full context of KV.
-    pub prefix_cache_entries: usize,
-    /// Run on the CPU even when a GPU is available.
-    pub force_cpu: bool,
-    /// PagedAttention (CUDA only): KV memory in MiB, block size, and `fp8` for an FP8 KV cache.
-    pub paged_attention: Option<PagedAttentionSettings>,
-    /// Speculative decoding: a smaller draft GGUF model with the same tokenizer.
-    pub draft_path: Option<PathBuf>,
-    /// Tokens the draft model proposes per step.
-    pub speculative_gamma: usize,
-}
-
-impl Default for LocalEngineConfig {
-    fn default() -> Self {
-        Self {
-            path: None,
-            hf_repo: None,
-            hf_file: None,
-            family: None,
-            context_length: None,
-            prefix_cache_entries: 2,
-            force_cpu: !cfg!(feature = "cuda"),
-            paged_attention: None,
-            draft_path: None,
-            speculative_gamma: 4,
-        }
-    }
-}
-
-/// PagedAttention settings (CUDA).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct PagedAttentionSettings {
-    pub memory_mib: Option<usize>,
-    pub gpu_utilization: Option<f32>,
-    pub block_size: usize,
-    /// `auto` (the model's dtype) or `fp8`.
-    pub kv_cache_type: String,
-}
-
-impl Default for PagedAttentionSettings {
-    fn default() -> Self {
-        Self { memory_mib: None, gpu_utilization: Some(0.85), block_size: 32, kv_cache_type: "auto".into() }
-    }
-}
 
 /// mistral.rs in process.
 pub struct LocalEngine {
@@ -127,14 +68,13 @@ impl LocalEngine {
     pub async fn load(config: LocalEngineConfig) -> Result<LocalEngine, EngineError> {
         let (model_id, file, info) = match (&config.path, &config.hf_repo, &config.hf_file) {
             (Some(path), _, _) => {
-                let info = check_model_file(path)
-                    .map_err(|e| EngineError::Unavailable(e.to_string()))?;
+                let info =
+                    check_model_file(path).map_err(|e| EngineError::Unavailable(e.to_string()))?;
                 let dir = path.parent().map(|p| p.to_path_buf()).unwrap_or_else(|| ".".into());
                 let dir = if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir };
-                let file = path
-                    .file_name()
-                    .map(|f| f.to_string_lossy().into_owned())
-                    .ok_or_else(|| EngineError::Unavailable(format!("{} is not a file", path.display())))?;
+                let file = path.file_name().map(|f| f.to_string_lossy().into_owned()).ok_or_else(
+                    || EngineError::Unavailable(format!("{} is not a file", path.display())),
+                )?;
                 (dir.to_string_lossy().into_owned(), file, Some(info))
             }
             (None, Some(repo), Some(file)) => (repo.clone(), file.clone(), None),
@@ -145,11 +85,8 @@ impl LocalEngine {
                 ));
             }
         };
-        let family = config
-            .family
-            .clone()
-            .or_else(|| info.as_ref().map(|i| i.family()))
-            .unwrap_or_default();
+        let family =
+            config.family.clone().or_else(|| info.as_ref().map(|i| i.family())).unwrap_or_default();
         let model_context = info
             .as_ref()
             .and_then(|i| i.arch_u64("context_length"))
@@ -200,26 +137,34 @@ impl LocalEngine {
             .await
             .map_err(backend)?
             .map_err(|e| EngineError::Unavailable(format!("cannot load the model: {e:#}")))?;
-        let (pipeline, name): (Arc<tokio::sync::Mutex<dyn mistralrs_core::Pipeline + Send + Sync>>, String) =
-            match &config.draft_path {
-                None => (target, "mistral.rs".into()),
-                Some(draft_path) => {
-                    check_model_file(draft_path).map_err(|e| EngineError::Unavailable(e.to_string()))?;
-                    let dir = draft_path.parent().unwrap_or(std::path::Path::new(".")).to_string_lossy().into_owned();
-                    let file = draft_path.file_name().unwrap_or_default().to_string_lossy().into_owned();
-                    let draft = tokio::task::spawn_blocking(load(dir, file))
-                        .await
-                        .map_err(backend)?
-                        .map_err(|e| EngineError::Unavailable(format!("cannot load the draft model: {e:#}")))?;
-                    let speculative = SpeculativePipeline::new(
-                        target,
-                        draft,
-                        SpeculativeConfig { gamma: config.speculative_gamma.max(1) },
-                    )
-                    .map_err(backend)?;
-                    (Arc::new(tokio::sync::Mutex::new(speculative)), "mistral.rs (speculative)".into())
-                }
-            };
+        let (pipeline, name): (
+            Arc<tokio::sync::Mutex<dyn mistralrs_core::Pipeline + Send + Sync>>,
+            String,
+        ) = match &config.draft_path {
+            None => (target, "mistral.rs".into()),
+            Some(draft_path) => {
+                check_model_file(draft_path)
+                    .map_err(|e| EngineError::Unavailable(e.to_string()))?;
+                let dir = draft_path
+                    .parent()
+                    .unwrap_or(std::path::Path::new("."))
+                    .to_string_lossy()
+                    .into_owned();
+                let file =
+                    draft_path.file_name().unwrap_or_default().to_string_lossy().into_owned();
+                let draft =
+                    tokio::task::spawn_blocking(load(dir, file)).await.map_err(backend)?.map_err(
+                        |e| EngineError::Unavailable(format!("cannot load the draft model: {e:#}")),
+                    )?;
+                let speculative = SpeculativePipeline::new(
+                    target,
+                    draft,
+                    SpeculativeConfig { gamma: config.speculative_gamma.max(1) },
+                )
+                .map_err(backend)?;
+                (Arc::new(tokio::sync::Mutex::new(speculative)), "mistral.rs (speculative)".into())
+            }
+        };
         let scheduler = SchedulerConfig::DefaultScheduler {
             method: DefaultSchedulerMethod::Fixed(NonZeroUsize::new(4).expect("non-zero")),
         };
@@ -287,10 +232,9 @@ fn chunk_text(response: Response) -> Result<(String, bool), EngineError> {
         Response::CompletionDone(done) => {
             Ok((done.choices.into_iter().map(|c| c.text).collect(), true))
         }
-        Response::Done(done) => Ok((
-            done.choices.into_iter().filter_map(|c| c.message.content).collect(),
-            true,
-        )),
+        Response::Done(done) => {
+            Ok((done.choices.into_iter().filter_map(|c| c.message.content).collect(), true))
+        }
         Response::InternalError(e) | Response::ValidationError(e) => Err(backend(e)),
         Response::ModelError(e, _) | Response::CompletionModelError(e, _) => Err(backend(e)),
         _ => Err(backend("unexpected response kind")),
@@ -463,5 +407,10 @@ impl Engine for LocalEngine {
 
     fn count_tokens<'a>(&'a self, text: &'a str) -> BoxFuture<'a, Result<usize, EngineError>> {
         Box::pin(async move { Ok(LocalEngine::tokenize(&self.model, text).await?.len()) })
+    }
+
+    fn busy(&self) -> usize {
+        // The gate is held from submission until mistral.rs has let go of the sequence.
+        usize::from(self.gate.try_lock().is_err())
     }
 }

@@ -75,8 +75,7 @@ impl ModelShape {
         let heads = info.arch_u64("attention.head_count")?;
         let kv_heads = info.arch_u64("attention.head_count_kv").unwrap_or(heads);
         let embedding = info.arch_u64("embedding_length")?;
-        let head_dim =
-            info.arch_u64("attention.key_length").unwrap_or(embedding / heads.max(1));
+        let head_dim = info.arch_u64("attention.key_length").unwrap_or(embedding / heads.max(1));
         Some(ModelShape {
             name: info.get_str("general.name").unwrap_or("model").to_string(),
             layers,
@@ -146,11 +145,7 @@ impl Plan {
             advice.push_str("; the weights alone do not fit: use a smaller quantization or model");
         }
         if let Some(dtype) = self.kv_dtype_that_fits {
-            advice.push_str(&format!(
-                "; a {} KV cache fits {} tokens",
-                dtype.name(),
-                self.context
-            ));
+            advice.push_str(&format!("; a {} KV cache fits {} tokens", dtype.name(), self.context));
         }
         advice
     }
@@ -168,9 +163,8 @@ pub fn plan(shape: &ModelShape, context: u64, kv_dtype: KvDtype, available_bytes
     } else {
         0
     };
-    let kv_dtype_that_fits = kv_dtype
-        .smaller()
-        .find(|d| fixed + shape.kv_bytes(context, *d) <= available_bytes);
+    let kv_dtype_that_fits =
+        kv_dtype.smaller().find(|d| fixed + shape.kv_bytes(context, *d) <= available_bytes);
     Plan {
         context,
         kv_dtype,
@@ -189,7 +183,11 @@ pub fn plan(shape: &ModelShape, context: u64, kv_dtype: KvDtype, available_bytes
 pub fn format_bytes(bytes: u64) -> String {
     const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
     let b = bytes as f64;
-    if b >= GIB { format!("{:.1} GiB", b / GIB) } else { format!("{:.0} MiB", b / (1024.0 * 1024.0)) }
+    if b >= GIB {
+        format!("{:.1} GiB", b / GIB)
+    } else {
+        format!("{:.0} MiB", b / (1024.0 * 1024.0))
+    }
 }
 
 /// Memory available to a CPU model: `MemAvailable` from /proc/meminfo (Linux).

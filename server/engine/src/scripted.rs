@@ -217,6 +217,10 @@ impl Engine for ScriptedEngine {
     fn count_tokens<'a>(&'a self, text: &'a str) -> BoxFuture<'a, Result<usize, EngineError>> {
         Box::pin(async move { Ok(scripted_token_count(text)) })
     }
+
+    fn busy(&self) -> usize {
+        self.running()
+    }
 }
 
 #[cfg(test)]

@@ -150,7 +150,8 @@ async fn chats_with_the_models_template() {
 
 #[tokio::test]
 async fn a_missing_model_is_unavailable_with_the_path_and_the_fix() {
-    let config = LocalEngineConfig { path: Some("/no/such/model.gguf".into()), ..Default::default() };
+    let config =
+        LocalEngineConfig { path: Some("/no/such/model.gguf".into()), ..Default::default() };
     match LocalEngine::load(config).await {
         Err(EngineError::Unavailable(message)) => {
             assert!(message.contains("/no/such/model.gguf"), "{message}");
@@ -171,7 +172,9 @@ async fn a_corrupt_model_is_unavailable_not_a_crash() {
     let result = LocalEngine::load(config).await;
     std::fs::remove_dir_all(&dir).unwrap();
     match result {
-        Err(EngineError::Unavailable(message)) => assert!(message.contains("truncated"), "{message}"),
+        Err(EngineError::Unavailable(message)) => {
+            assert!(message.contains("truncated"), "{message}")
+        }
         other => panic!("expected Unavailable, got {:?}", other.map(|_| ())),
     }
 }

@@ -8,7 +8,8 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use infill_engine::{
-    ContextFile, Engine, EngineError, GenerateRequest, GenerationStats, PromptInput, PromptParts,
+    ContextFile, Engine, EngineError, GenerateRequest, GenerationStats, ModelFamily, PromptInput,
+    PromptParts, RenderedPrompt,
 };
 use infill_syntax::Language;
 use serde::Serialize;
@@ -153,6 +154,37 @@ impl std::fmt::Debug for Completer {
     }
 }
 
+/// Renders the completion prompt for `input` in `family`'s layout: the context files, then the
+/// window of the current file that ends at the cursor (and the suffix, for FIM models).
+pub fn render(
+    family: &ModelFamily,
+    input: &CompletionInput,
+    settings: &CompletionSettings,
+) -> RenderedPrompt {
+    let cursor = floor_char_boundary(&input.text, input.cursor);
+    let start = window_start(&input.text, cursor, settings.prefix_bytes);
+    let suffix_end = floor_char_boundary(
+        &input.text,
+        cursor.saturating_add(settings.suffix_bytes).min(input.text.len()),
+    );
+    family.render(&PromptParts {
+        repo_name: &input.repo_name,
+        context: &input.context,
+        path: &input.path,
+        prefix: &input.text[start..cursor],
+        suffix: &input.text[cursor..suffix_end],
+    })
+}
+
+/// The prompt text alone (for `infill/context` and `infill context`).
+pub fn render_prompt(
+    family: &ModelFamily,
+    input: &CompletionInput,
+    settings: &CompletionSettings,
+) -> String {
+    render(family, input, settings).text
+}
+
 /// The start of the prompt's window into the current file: a line start on a coarse grid, so
 /// that typing forward keeps the window's start (and the engine's cached prefix) in place.
 pub fn window_start(text: &str, cursor: usize, prefix_bytes: usize) -> usize {
@@ -238,19 +270,8 @@ impl Completer {
     /// Builds the engine request for `input`: the prompt in the model's template and the stops.
     pub fn request(&self, input: &CompletionInput, shape: &Shape) -> GenerateRequest {
         let settings = self.settings();
-        let start = window_start(&input.text, input.cursor, settings.prefix_bytes);
-        let suffix_end = floor_char_boundary(
-            &input.text,
-            input.cursor.saturating_add(settings.suffix_bytes).min(input.text.len()),
-        );
         let family = self.engine.capabilities().family;
-        let rendered = family.render(&PromptParts {
-            repo_name: &input.repo_name,
-            context: &input.context,
-            path: &input.path,
-            prefix: &input.text[start..input.cursor],
-            suffix: &input.text[input.cursor..suffix_end],
-        });
+        let rendered = render(&family, input, &settings);
         let mut stop = rendered.stop;
         match shape {
             Shape::SingleLine => stop.push("\n".into()),
@@ -303,7 +324,9 @@ impl Completer {
             }));
         }
         let request = self.request(&input, &shape);
-        let PromptInput::Text(prompt) = &request.input else { unreachable!("completion prompts are text") };
+        let PromptInput::Text(prompt) = &request.input else {
+            unreachable!("completion prompts are text")
+        };
         tracing::debug!(prompt = %prompt, "completion prompt");
         let key = hash_request(prompt, &request);
         let cached = {
@@ -350,10 +373,10 @@ mod tests {
     #[test]
     fn the_window_start_stays_put_while_typing_forward() {
         let text: String = (0..400).map(|i| format!("line number {i}\n")).collect();
-        let first = window_start(&text, 3000, 1000);
+        // The grid step is 250 bytes: cursors 3001..=3250 share a start.
+        let first = window_start(&text, 3001, 1000);
         assert!(first > 0 && text[..first].ends_with('\n'));
-        // Typing forward over the next 200 bytes keeps the start.
-        for cursor in 3000..3200 {
+        for cursor in 3001..=3250 {
             assert_eq!(window_start(&text, cursor, 1000), first, "cursor {cursor}");
         }
         // The window never exceeds its size by more than a grid step and a line.

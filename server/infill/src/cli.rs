@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::{Context as _, bail};
+use anyhow::Context as _;
 use infill_engine::gguf::{GgufInfo, ggml_type_name};
 use infill_engine::planner::{KvDtype, ModelShape, format_bytes, plan};
 use infill_ide::completion::{Completer, CompletionInput, CompletionSettings};
@@ -28,7 +28,9 @@ impl std::str::FromStr for Location {
         let line = parts.next().and_then(|l| l.parse::<u32>().ok());
         let path = parts.next();
         match (path, line, column) {
-            (Some(path), Some(line), Some(column)) if line > 0 && column > 0 && !path.is_empty() => {
+            (Some(path), Some(line), Some(column))
+                if line > 0 && column > 0 && !path.is_empty() =>
+            {
                 Ok(Location { path: PathBuf::from(path), line, column })
             }
             _ => Err(format!("expected FILE:LINE:COL with 1-based numbers, got `{text}`")),
@@ -105,6 +107,69 @@ pub async fn complete(config: &Config, location: &Location, json: bool) -> anyho
     Ok(())
 }
 
+/// `infill context FILE:LINE:COL`: indexes the workspace around the file and prints the ranked
+/// snippets for the cursor and the prompt they make.
+pub fn context(config: &Config, location: &Location, json: bool) -> anyhow::Result<()> {
+    use crate::workspace::{Workspace, root_for, to_context_files};
+    let mut input = completion_input(location)?;
+    let root = root_for(&location.path);
+    let file = std::fs::canonicalize(&location.path)
+        .with_context(|| format!("cannot resolve {}", location.path.display()))?;
+    let workspace = Workspace::default();
+    workspace.set_config(config.context.clone());
+    let report = workspace.index_root(&root, &|_, _| {});
+    let result = workspace.rank(&file, &input.text, input.cursor);
+    let family = config
+        .model
+        .family
+        .clone()
+        .or_else(|| {
+            config.model.path.as_deref().and_then(|p| GgufInfo::read(p).ok()).map(|i| i.family())
+        })
+        .unwrap_or_default();
+    input.path = file.strip_prefix(&root).unwrap_or(&file).to_string_lossy().into_owned();
+    input.repo_name =
+        root.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    input.context = to_context_files(&result);
+    let settings = CompletionSettings {
+        prefix_bytes: config.completion.prefix_bytes,
+        suffix_bytes: config.completion.suffix_bytes,
+        ..CompletionSettings::default()
+    };
+    let prompt = infill_ide::completion::render_prompt(&family, &input, &settings);
+    if json {
+        let mut value = serde_json::to_value(&result)?;
+        value["prompt"] = serde_json::Value::String(prompt);
+        value["root"] = serde_json::json!(root);
+        value["indexed_files"] = serde_json::json!(report.indexed);
+        println!("{}", serde_json::to_string_pretty(&value)?);
+        return Ok(());
+    }
+    println!(
+        "indexed {} files under {} in {} ms ({} skipped); {} candidates, {} of {} tokens used",
+        report.indexed,
+        root.display(),
+        report.elapsed_ms,
+        report.skipped.len(),
+        result.candidates,
+        result.tokens_used,
+        result.token_budget
+    );
+    println!("\nsnippets, in prompt order (most relevant last):");
+    for snippet in &result.snippets {
+        println!(
+            "  {}:{}-{}  score {:.3}  {}",
+            snippet.relative_path,
+            snippet.start_line + 1,
+            snippet.end_line + 1,
+            snippet.score,
+            snippet.reason
+        );
+    }
+    println!("\n----- prompt ({}) -----\n{prompt}", family.name());
+    Ok(())
+}
+
 /// `infill model fetch`.
 pub fn model_fetch() -> anyhow::Result<()> {
     let path = infill_engine::models::fetch_default(&|line| eprintln!("{line}"))?;
@@ -125,7 +190,7 @@ pub fn model_convert(input: &Path, output: &Path, target: &str) -> anyhow::Resul
 
 #[cfg(not(feature = "mistralrs"))]
 pub fn model_convert(_: &Path, _: &Path, _: &str) -> anyhow::Result<()> {
-    bail!("this build has no model conversion (built without the `mistralrs` feature)")
+    anyhow::bail!("this build has no model conversion (built without the `mistralrs` feature)")
 }
 
 /// Options of `infill doctor`.
@@ -141,7 +206,11 @@ pub fn doctor(config: &Config, options: &DoctorOptions) -> anyhow::Result<bool> 
     println!("infill {}", env!("CARGO_PKG_VERSION"));
     println!(
         "engine: {}",
-        if cfg!(feature = "mistralrs") { "mistral.rs in process" } else { "none (no mistralrs feature)" }
+        if cfg!(feature = "mistralrs") {
+            "mistral.rs in process"
+        } else {
+            "none (no mistralrs feature)"
+        }
     );
     println!("cuda: {}", if cfg!(feature = "cuda") { "compiled in" } else { "not compiled in" });
     #[cfg(target_arch = "x86_64")]
@@ -154,7 +223,10 @@ pub fn doctor(config: &Config, options: &DoctorOptions) -> anyhow::Result<bool> 
         );
     }
     let Some(path) = config.model.path.as_ref() else {
-        println!("model: {} (Hugging Face, not checked offline)", config.model.hf_repo.as_deref().unwrap_or("none"));
+        println!(
+            "model: {} (Hugging Face, not checked offline)",
+            config.model.hf_repo.as_deref().unwrap_or("none")
+        );
         return Ok(true);
     };
     let info = match infill_engine::models::check_model_file(path) {
@@ -174,7 +246,9 @@ pub fn doctor(config: &Config, options: &DoctorOptions) -> anyhow::Result<bool> 
         None => infill_engine::planner::available_system_memory().unwrap_or(0),
     };
     let dtype = match options.kv_dtype.as_deref() {
-        Some(name) => KvDtype::from_name(name).with_context(|| format!("unknown KV type `{name}`"))?,
+        Some(name) => {
+            KvDtype::from_name(name).with_context(|| format!("unknown KV type `{name}`"))?
+        }
         None if cfg!(feature = "cuda") => KvDtype::F16,
         None => KvDtype::F32,
     };

@@ -170,7 +170,9 @@ mod tests {
     fn initialization_options_override_nested_fields() {
         let mut config = Config::default();
         config
-            .merge_json(&serde_json::json!({"completion": {"max_lines": 3}, "model": {"path": "/m.gguf"}}))
+            .merge_json(
+                &serde_json::json!({"completion": {"max_lines": 3}, "model": {"path": "/m.gguf"}}),
+            )
             .unwrap();
         assert_eq!(config.completion.max_lines, 3);
         assert_eq!(config.completion.max_tokens, CompletionConfig::default().max_tokens);

@@ -13,7 +13,11 @@ pub async fn load(config: LocalEngineConfig) -> Result<Arc<dyn Engine>, EngineEr
 
 /// Without the `mistralrs` feature there is no in-process engine.
 #[cfg(not(feature = "mistralrs"))]
-pub async fn load(_: LocalEngineConfig) -> Result<Arc<dyn Engine>, EngineError> {
+pub async fn load(config: LocalEngineConfig) -> Result<Arc<dyn Engine>, EngineError> {
+    if let Some(path) = &config.path {
+        infill_engine::models::check_model_file(path)
+            .map_err(|e| EngineError::Unavailable(e.to_string()))?;
+    }
     Err(EngineError::Unavailable(
         "this build of infill has no in-process engine (built without the `mistralrs` feature)"
             .into(),

@@ -11,7 +11,13 @@ pub fn init(level: Option<&str>, file: Option<&Path>) -> anyhow::Result<()> {
         .or_else(|| level.map(str::to_string))
         .unwrap_or_else(|| "info".into());
     // mistral.rs and its dependencies log a lot at info; keep them at warn unless asked.
-    let filter = if filter.contains("mistralrs") { filter } else { format!("warn,infill={filter},infill_engine={filter},infill_ide={filter},infill_context={filter},infill_syntax={filter}") };
+    let filter = if filter.contains("mistralrs") {
+        filter
+    } else {
+        format!(
+            "warn,infill={filter},infill_engine={filter},infill_ide={filter},infill_context={filter},infill_syntax={filter}"
+        )
+    };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_new(&filter).unwrap_or_else(|_| EnvFilter::new("info")))
         .with_ansi(false);

@@ -36,6 +36,13 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Show the workspace context ranked for FILE:LINE:COL and the prompt it makes.
+    Context {
+        location: Location,
+        /// Print JSON (snippets with path, range, score, reason; and the prompt).
+        #[arg(long)]
+        json: bool,
+    },
     /// Get or convert model files.
     Model {
         #[command(subcommand)]
@@ -96,6 +103,9 @@ fn main() -> ExitCode {
             }
             Command::Complete { location, json } => {
                 cli::complete(&config, &location, json).await.map(|_| true)
+            }
+            Command::Context { location, json } => {
+                cli::context(&config, &location, json).map(|_| true)
             }
             Command::Model { command: ModelCommand::Fetch } => cli::model_fetch().map(|_| true),
             Command::Model { command: ModelCommand::Convert { input, output, target } } => {

@@ -7,11 +7,10 @@ use std::time::Duration;
 
 use common::Client;
 use infill::config::Config;
-use infill::lsp::{EngineSource, service};
+use infill::lsp::{EngineSource, serve};
 use infill_engine::{ModelFamily, ScriptedEngine, ScriptedReply};
 use serde_json::{Value, json};
 use tokio::io::{DuplexStream, ReadHalf, WriteHalf};
-use tower_lsp_server::Server;
 
 type TestClient = Client<ReadHalf<DuplexStream>, WriteHalf<DuplexStream>>;
 
@@ -21,8 +20,7 @@ fn start(engine: EngineSource) -> TestClient {
     let (client_read, client_write) = tokio::io::split(client_side);
     let mut config = Config::default();
     config.model.path = Some("/nonexistent/model.gguf".into());
-    let (service, socket) = service(config, engine);
-    tokio::spawn(Server::new(server_read, server_write, socket).serve(service));
+    tokio::spawn(serve(server_read, server_write, config, engine));
     Client::new(client_read, client_write)
 }
 
@@ -181,6 +179,15 @@ async fn bad_messages_get_errors_and_the_server_keeps_serving() {
     let mut client = start(EngineSource::Configured);
     client.initialize(json!({}), Value::Null).await;
     client.send_raw(b"{this is not json").await;
+    let parse_error = client.next_response().await;
+    assert_eq!(parse_error["error"]["code"], -32700, "{parse_error}");
+    assert!(parse_error["id"].is_null());
+    client.send_raw(b"[1, 2, 3]").await;
+    let invalid = client.next_response().await;
+    assert_eq!(invalid["error"]["code"], -32600, "{invalid}");
+    client.send_raw(b"\xff\xfe not utf-8").await;
+    let not_utf8 = client.next_response().await;
+    assert_eq!(not_utf8["error"]["code"], -32700, "{not_utf8}");
     let unknown = client.request("infill/noSuchMethod", json!({})).await;
     assert_eq!(unknown["error"]["code"], -32601, "{unknown}");
     let invalid = client.request("infill/document", json!({"uri": 42})).await;

@@ -21,10 +21,9 @@ pub fn range_to_lsp(range: Range) -> lsp::Range {
 
 pub fn change_from_lsp(change: lsp::TextDocumentContentChangeEvent) -> TextChange {
     TextChange {
-        range: change.range.map(|r| Range {
-            start: position_from_lsp(r.start),
-            end: position_from_lsp(r.end),
-        }),
+        range: change
+            .range
+            .map(|r| Range { start: position_from_lsp(r.start), end: position_from_lsp(r.end) }),
         text: change.text,
     }
 }

@@ -8,7 +8,6 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use futures::FutureExt as _;
-use infill_engine::Engine;
 use infill_ide::completion::{Completer, CompletionInput, CompletionSettings};
 use infill_syntax::{Document, DocumentLimits, PositionEncoding};
 use serde::{Deserialize, Serialize};
@@ -70,7 +69,11 @@ fn unavailable(message: String) -> Error {
 }
 
 fn cancelled() -> Error {
-    Error { code: ErrorCode::RequestCancelled, message: "superseded by a newer request".into(), data: None }
+    Error {
+        code: ErrorCode::RequestCancelled,
+        message: "superseded by a newer request".into(),
+        data: None,
+    }
 }
 
 /// Params of `infill/document`.
@@ -87,6 +90,14 @@ pub struct DocumentInfo {
     pub version: i32,
     pub language: Option<String>,
     pub has_tree: bool,
+}
+
+/// Params of `infill/context`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContextParams {
+    pub text_document: TextDocumentIdentifier,
+    pub position: Position,
 }
 
 /// Params of `infill/didAccept`.
@@ -156,11 +167,10 @@ impl Backend {
     /// `infill/document`: the server's view of an open document.
     pub async fn document(&self, params: DocumentParams) -> Result<DocumentInfo> {
         guarded("infill/document", async {
-            let document = self
-                .state
-                .documents
-                .get(&params.uri)
-                .ok_or_else(|| invalid_params(format!("{} is not open", params.uri.as_str())))?;
+            let document =
+                self.state.documents.get(&params.uri).ok_or_else(|| {
+                    invalid_params(format!("{} is not open", params.uri.as_str()))
+                })?;
             Ok(DocumentInfo {
                 uri: params.uri.clone(),
                 text: document.text(),
@@ -180,6 +190,7 @@ impl Backend {
             Ok(serde_json::json!({
                 "version": env!("CARGO_PKG_VERSION"),
                 "engine": engine,
+                "engine_busy": capabilities.as_ref().map(|e| e.busy()).unwrap_or(0),
                 "capabilities": capabilities.map(|e| e.capabilities()),
                 "open_documents": self.state.documents.len(),
                 "position_encoding": format!("{:?}", self.state.encoding()),
@@ -199,6 +210,123 @@ impl Backend {
         .await
     }
 
+    /// `infill/context`: the ranked snippets for a cursor and the prompt they would make.
+    pub async fn context(&self, params: ContextParams) -> Result<Value> {
+        guarded("infill/context", async {
+            let uri = &params.text_document.uri;
+            let (input, _) = self.snapshot(uri, params.position)?;
+            let file = convert::uri_to_path(uri)
+                .ok_or_else(|| invalid_params("infill/context needs a file: URI"))?;
+            let workspace = Arc::clone(&self.state.workspace);
+            let (text, cursor) = (input.text.clone(), input.cursor);
+            let result = tokio::task::spawn_blocking(move || {
+                workspace.index().update_file(&file, &text);
+                workspace.rank(&file, &text, cursor)
+            })
+            .await
+            .map_err(|_| Error::internal_error())?;
+            let family = match self.state.engine.completer() {
+                Ok(completer) => completer.engine().capabilities().family,
+                Err(_) => Default::default(),
+            };
+            let mut input = input;
+            input.context = crate::workspace::to_context_files(&result);
+            let prompt = infill_ide::completion::render_prompt(
+                &family,
+                &input,
+                &completion_settings(&self.state.config()),
+            );
+            let mut value = serde_json::to_value(&result).map_err(|_| Error::internal_error())?;
+            value["prompt"] = Value::String(prompt);
+            Ok(value)
+        })
+        .await
+    }
+
+    /// Indexes the workspace roots in the background, reporting `$/progress`.
+    fn start_indexing(&self) {
+        let roots = self.state.workspace.roots();
+        if roots.is_empty() || !self.state.config().context.enabled {
+            return;
+        }
+        let client = self.client.clone();
+        let workspace = Arc::clone(&self.state.workspace);
+        tokio::spawn(async move {
+            let token = NumberOrString::String("infill/indexing".into());
+            let created = client
+                .send_request::<request::WorkDoneProgressCreate>(WorkDoneProgressCreateParams {
+                    token: token.clone(),
+                })
+                .await
+                .is_ok();
+            for root in roots {
+                let (sender, mut receiver) = tokio::sync::watch::channel((0usize, 0usize));
+                let indexing = {
+                    let workspace = Arc::clone(&workspace);
+                    let root = root.clone();
+                    tokio::task::spawn_blocking(move || {
+                        workspace.index_root(&root, &|done, total| {
+                            let _ = sender.send((done, total));
+                        })
+                    })
+                };
+                if created {
+                    let progress = client
+                        .progress(token.clone(), "Infill: indexing")
+                        .with_message(root.display().to_string())
+                        .with_percentage(0)
+                        .begin()
+                        .await;
+                    while receiver.changed().await.is_ok() {
+                        let (done, total) = *receiver.borrow_and_update();
+                        let percent = (done * 100).checked_div(total).unwrap_or(0) as u32;
+                        progress
+                            .report_with_message(format!("{done}/{total} files"), percent)
+                            .await;
+                        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    }
+                    let report = indexing.await;
+                    let message = match report {
+                        Ok(report) => format!(
+                            "{} files indexed, {} skipped",
+                            report.indexed,
+                            report.skipped.len()
+                        ),
+                        Err(_) => "indexing failed".into(),
+                    };
+                    progress.finish_with_message(message).await;
+                } else {
+                    let _ = indexing.await;
+                }
+            }
+        });
+    }
+
+    /// Asks the client to report file changes, when it can register watchers dynamically.
+    async fn watch_files(&self) {
+        let options = DidChangeWatchedFilesRegistrationOptions {
+            watchers: vec![FileSystemWatcher {
+                glob_pattern: GlobPattern::String("**/*".into()),
+                kind: None,
+            }],
+        };
+        let registration = Registration {
+            id: "infill/watch".into(),
+            method: "workspace/didChangeWatchedFiles".into(),
+            register_options: serde_json::to_value(options).ok(),
+        };
+        if let Err(error) = self.client.register_capability(vec![registration]).await {
+            tracing::debug!(%error, "the client did not register file watchers");
+        }
+    }
+
+    /// A message the client sent that was not well-formed (see `framing`).
+    pub async fn malformed_message(&self, params: super::framing::Malformed) -> Result<Value> {
+        let code =
+            if params.kind == "parse" { ErrorCode::ParseError } else { ErrorCode::InvalidRequest };
+        Err(Error { code, message: params.reason.into(), data: None })
+    }
+
     /// `infill/didAccept`: the user accepted (part of) a suggestion. Local statistics only.
     pub async fn did_accept(&self, params: AcceptParams) {
         let mut stats = self.state.stats.lock().unwrap_or_else(|e| e.into_inner());
@@ -210,23 +338,35 @@ impl Backend {
 
     /// Snapshots the document at `position` for a completion.
     fn snapshot(&self, uri: &Uri, position: Position) -> Result<(CompletionInput, i32)> {
-        let document = self
+        let mut document = self
             .state
             .documents
-            .get(uri)
+            .get_mut(uri)
             .ok_or_else(|| invalid_params(format!("{} is not open", uri.as_str())))?;
         let encoding = self.state.encoding();
+        let tree = document.parsed_tree().cloned();
         let cursor = document.byte_offset(position_from_lsp(position), encoding);
-        let path = convert::uri_to_path(uri)
-            .map(|p| relative_path(&p))
-            .unwrap_or_else(|| uri.path().to_string());
+        let absolute = convert::uri_to_path(uri);
+        let roots = self.state.workspace.roots();
+        let root = absolute.as_ref().and_then(|p| roots.iter().find(|r| p.starts_with(r)));
+        let path = match (&absolute, root) {
+            (Some(p), Some(root)) => {
+                p.strip_prefix(root).unwrap_or(p).to_string_lossy().into_owned()
+            }
+            (Some(p), None) => relative_path(p),
+            (None, _) => uri.path().to_string(),
+        };
+        let repo_name = root
+            .and_then(|r| r.file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         Ok((
             CompletionInput {
                 path,
-                repo_name: String::new(),
+                repo_name,
                 text: document.text(),
                 cursor,
-                tree: document.tree().cloned(),
+                tree,
                 language: document.language().cloned(),
                 context: Vec::new(),
             },
@@ -245,7 +385,20 @@ impl Backend {
         let (input, version) = self.snapshot(uri, position)?;
         let cursor = input.cursor;
         let started = Instant::now();
-        let task = tokio::spawn(async move { completer.complete(input).await });
+        let workspace = Arc::clone(&self.state.workspace);
+        let file = convert::uri_to_path(uri);
+        let task = tokio::spawn(async move {
+            let mut input = input;
+            if let Some(file) = file {
+                let (text, cursor) = (input.text.clone(), input.cursor);
+                input.context = tokio::task::spawn_blocking(move || {
+                    workspace.context_for_completion(&file, &text, cursor)
+                })
+                .await
+                .unwrap_or_default();
+            }
+            completer.complete(input).await
+        });
         if let Some(previous) = self.state.inflight.insert(uri.clone(), task.abort_handle()) {
             previous.abort();
         }
@@ -270,7 +423,7 @@ impl Backend {
             tracing::debug!(version, now = document.version(), "dropping a stale completion");
             return Ok(None);
         }
-        let position = document.position_of(cursor, self.state.encoding());
+        let position = position_to_lsp(document.position_of(cursor, self.state.encoding()));
         if let Some(s) = &suggestion {
             if let Some(stats) = &s.stats {
                 tracing::info!(
@@ -346,6 +499,27 @@ impl LanguageServer for Backend {
                 }
             }
             let config = self.state.config();
+            self.state.workspace.set_config(config.context.clone());
+            #[allow(deprecated)]
+            let mut roots: Vec<std::path::PathBuf> = params
+                .workspace_folders
+                .iter()
+                .flatten()
+                .filter_map(|folder| convert::uri_to_path(&folder.uri))
+                .collect();
+            #[allow(deprecated)]
+            if roots.is_empty() {
+                roots.extend(params.root_uri.as_ref().and_then(convert::uri_to_path));
+            }
+            self.state.workspace.set_roots(roots);
+            let dynamic_watchers = params
+                .capabilities
+                .workspace
+                .as_ref()
+                .and_then(|w| w.did_change_watched_files.as_ref())
+                .and_then(|w| w.dynamic_registration)
+                .unwrap_or(false);
+            self.state.watch_files.store(dynamic_watchers, std::sync::atomic::Ordering::Release);
             let client_inline = params
                 .capabilities
                 .text_document
@@ -359,6 +533,7 @@ impl LanguageServer for Backend {
             let items = config.completion.items && !inline;
             tracing::info!(?encoding, inline, items, "initialize");
             Ok(InitializeResult {
+                offset_encoding: None,
                 server_info: Some(ServerInfo {
                     name: "infill".into(),
                     version: Some(env!("CARGO_PKG_VERSION").into()),
@@ -388,6 +563,35 @@ impl LanguageServer for Backend {
 
     async fn initialized(&self, _: InitializedParams) {
         self.start_engine();
+        self.start_indexing();
+        if self.state.watch_files.load(std::sync::atomic::Ordering::Acquire) {
+            self.watch_files().await;
+        }
+    }
+
+    async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
+        let workspace = Arc::clone(&self.state.workspace);
+        let open: Vec<std::path::PathBuf> = self
+            .state
+            .documents
+            .iter()
+            .filter_map(|entry| convert::uri_to_path(entry.key()))
+            .collect();
+        let _ = tokio::task::spawn_blocking(move || {
+            for change in params.changes {
+                let Some(path) = convert::uri_to_path(&change.uri) else { continue };
+                if change.typ == FileChangeType::DELETED {
+                    workspace.remove_file(&path);
+                } else if !open.contains(&path) {
+                    // Open documents are kept current from the editor's buffer instead.
+                    match std::fs::read(&path) {
+                        Ok(bytes) => workspace.update_file(&path, &String::from_utf8_lossy(&bytes)),
+                        Err(_) => workspace.remove_file(&path),
+                    }
+                }
+            }
+        })
+        .await;
     }
 
     async fn shutdown(&self) -> Result<()> {
@@ -400,13 +604,18 @@ impl LanguageServer for Backend {
     async fn did_open(&self, params: DidOpenTextDocumentParams) {
         guarded_notification("didOpen", || {
             let item = params.text_document;
-            let language = self
-                .state
-                .registry
-                .by_name(&item.language_id)
-                .or_else(|| convert::uri_to_path(&item.uri).and_then(|p| self.state.registry.for_path(&p)));
-            let limits = DocumentLimits { max_tree_bytes: self.state.config().documents.max_tree_bytes };
+            let language = self.state.registry.by_name(&item.language_id).or_else(|| {
+                convert::uri_to_path(&item.uri).and_then(|p| self.state.registry.for_path(&p))
+            });
+            let limits = DocumentLimits {
+                max_tree_bytes: self.state.config().documents.max_tree_bytes,
+                ..Default::default()
+            };
             let document = Document::new(&item.text, item.version, language, &limits);
+            if let Some(path) = convert::uri_to_path(&item.uri) {
+                self.state.workspace.opened(&path);
+                self.state.workspace.update_file(&path, &item.text);
+            }
             self.state.documents.insert(item.uri, document);
         });
     }
@@ -433,10 +642,19 @@ impl LanguageServer for Backend {
                 document.apply_change(&change_from_lsp(change), encoding);
             }
             document.set_version(version);
+            if let Some(path) = convert::uri_to_path(uri) {
+                self.state.workspace.edited(&path);
+            }
         });
     }
 
-    async fn did_save(&self, _: DidSaveTextDocumentParams) {}
+    async fn did_save(&self, params: DidSaveTextDocumentParams) {
+        let uri = params.text_document.uri;
+        let Some(path) = convert::uri_to_path(&uri) else { return };
+        let Some(text) = self.state.documents.get(&uri).map(|d| d.text()) else { return };
+        let workspace = Arc::clone(&self.state.workspace);
+        let _ = tokio::task::spawn_blocking(move || workspace.update_file(&path, &text)).await;
+    }
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
         let uri = params.text_document.uri;
@@ -487,7 +705,10 @@ impl LanguageServer for Backend {
                 insert_text_format: Some(InsertTextFormat::PLAIN_TEXT),
                 ..Default::default()
             };
-            Ok(Some(CompletionResponse::List(CompletionList { is_incomplete: true, items: vec![item] })))
+            Ok(Some(CompletionResponse::List(CompletionList {
+                is_incomplete: true,
+                items: vec![item],
+            })))
         })
         .await
     }

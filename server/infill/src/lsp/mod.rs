@@ -2,6 +2,7 @@
 //! features. Only this module knows LSP and JSON-RPC types.
 
 pub mod convert;
+pub mod framing;
 mod handlers;
 mod state;
 
@@ -33,11 +34,29 @@ pub fn service(
         .custom_method("infill/status", Backend::status)
         .custom_method("textDocument/inlineCompletion", Backend::inline_completion)
         .custom_method("infill/didAccept", Backend::did_accept)
+        .custom_method("infill/context", Backend::context)
+        .custom_method(framing::MALFORMED_METHOD, Backend::malformed_message)
         .finish()
 }
 
-/// Serves LSP on stdin/stdout until the client exits.
+/// Serves LSP on `input`/`output` until the client exits or closes `input`. Malformed messages
+/// are answered with errors and the session goes on (see [`framing`]).
+pub async fn serve<R, W>(input: R, output: W, config: Config, engine: EngineSource)
+where
+    R: tokio::io::AsyncRead + Unpin + Send + 'static,
+    W: tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (service, socket) = service(config, engine);
+    let (pumped, server_input) = tokio::io::duplex(1 << 20);
+    tokio::spawn(async move {
+        if let Err(error) = framing::pump(input, pumped).await {
+            tracing::warn!(%error, "reading the client's messages failed");
+        }
+    });
+    Server::new(server_input, output, socket).serve(service).await;
+}
+
+/// Serves LSP on stdin/stdout.
 pub async fn serve_stdio(config: Config) {
-    let (service, socket) = service(config, EngineSource::Configured);
-    Server::new(tokio::io::stdin(), tokio::io::stdout(), socket).serve(service).await;
+    serve(tokio::io::stdin(), tokio::io::stdout(), config, EngineSource::Configured).await;
 }

@@ -11,6 +11,7 @@ use tokio::task::AbortHandle;
 use tower_lsp_server::ls_types::Uri;
 
 use crate::config::Config;
+use crate::workspace::Workspace;
 
 /// The engine, once loaded; or why there is none.
 #[derive(Default)]
@@ -65,6 +66,9 @@ pub struct State {
     pub inflight: DashMap<Uri, AbortHandle>,
     pub stats: Mutex<CompletionStats>,
     pub client_inline_completion: std::sync::atomic::AtomicBool,
+    pub workspace: Arc<Workspace>,
+    /// The client can register file watchers dynamically.
+    pub watch_files: std::sync::atomic::AtomicBool,
 }
 
 impl State {
@@ -78,6 +82,8 @@ impl State {
             inflight: DashMap::new(),
             stats: Mutex::new(CompletionStats::default()),
             client_inline_completion: false.into(),
+            workspace: Arc::new(Workspace::default()),
+            watch_files: false.into(),
         }
     }
 

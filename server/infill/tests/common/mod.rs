@@ -69,9 +69,22 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Client<R, W> {
         serde_json::from_slice(&body).unwrap()
     }
 
+    /// The next message that is not a notification or a request from the server.
+    pub async fn next_response(&mut self) -> Value {
+        loop {
+            let message = self.read_message().await;
+            if message.get("method").is_none() {
+                return message;
+            }
+            self.pending.push(message);
+        }
+    }
+
     /// Waits (up to 60 s) for the response with `id`.
     pub async fn response(&mut self, id: i64) -> Value {
-        if let Some(index) = self.pending.iter().position(|m| m["id"] == json!(id) && m.get("method").is_none()) {
+        if let Some(index) =
+            self.pending.iter().position(|m| m["id"] == json!(id) && m.get("method").is_none())
+        {
             return self.pending.remove(index);
         }
         tokio::time::timeout(Duration::from_secs(120), async {

@@ -1,0 +1,2 @@
+(command_name (word) @reference)
+(variable_name) @reference

@@ -1,0 +1,3 @@
+(function_definition) @scope
+(compound_statement) @scope
+(struct_specifier) @scope

@@ -1,0 +1,2 @@
+(identifier) @reference
+(type_identifier) @reference

@@ -1,0 +1,5 @@
+(function_declaration) @scope
+(function_definition) @scope
+(do_statement) @scope
+(for_statement) @scope
+(while_statement) @scope

@@ -1,0 +1,2 @@
+(identifier) @reference
+(constant) @reference

@@ -1,0 +1,610 @@
+#!/usr/bin/env python3
+"""Keystroke latency replay against `infill lsp --stdio` (stdlib only, stdio only).
+
+Builds a small multi-file project (examples/demo plus a handful of real modules from the
+`requests` 2.32.3 sdist), starts the server on it as an editor would, and replays typing: for each
+of N target lines in different files it opens the file with the line cut short (everything after
+the line kept), types the rest of the line one character at a time with incremental `didChange`
+and seeded pauses of 60-180 ms, and sends `textDocument/inlineCompletion` after every character
+without waiting for the previous answer (the server supersedes it and answers it with -32800).
+Then it measures cancellation: a completion at a fresh position, `$/cancelRequest` after
+~150 ms, and `infill/status` polled every 2 ms until `engine_busy` is 0.
+
+Per request it records keystroke-to-response latency, whether the request was superseded,
+whether it was the first in its file, the server's `infill/status` right after each response, and
+the computed prompt tokens the server logs for each completion (`INFILL_LOG=warn,infill=info`,
+stderr lines `completion ms=.. prompt=.. computed=..`).
+
+Usage:
+  python3 scripts/bench/latency_replay.py [--targets 6] [--seed 7] [--json out.json]
+
+The sdist is read from --sdist, else ~/.cache/infill-bench/requests-2.32.3.tar.gz, which is
+fetched once with `pip download --no-deps --no-binary :all: requests==2.32.3` if missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+TARGET = Path(os.environ.get("CARGO_TARGET_DIR", Path.home() / ".cache" / "infill-target"))
+DEFAULT_BINARY = TARGET / "release" / "infill"
+SDIST_NAME = "requests-2.32.3.tar.gz"
+SDIST_CACHE = Path.home() / ".cache" / "infill-bench" / SDIST_NAME
+REQUESTS_FILES = ["models.py", "sessions.py", "utils.py", "adapters.py", "auth.py", "cookies.py",
+                  "structures.py"]
+CANCELLED = -32800
+TARGETS = {"follow_p50_ms": 400, "follow_p95_ms": 1000, "computed_tokens": 32, "cancel_idle_ms": 50}
+
+
+# --------------------------------------------------------------------------------------------
+# JSON-RPC over stdio
+
+
+class Server:
+    """A JSON-RPC client for one `infill lsp --stdio` process."""
+
+    def __init__(self, command: list[str], cwd: Path, env: dict[str, str]):
+        self.proc = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.write_lock = threading.Lock()
+        self.cond = threading.Condition()
+        self.next_id = 1
+        self.responses: dict[int, tuple[float, dict]] = {}
+        self.on_response = None  # callback(id, t, message), called in the reader thread
+        self.log_lines: list[tuple[float, str]] = []
+        self.closed = False
+        threading.Thread(target=self._read_stdout, daemon=True).start()
+        threading.Thread(target=self._read_stderr, daemon=True).start()
+
+    def _send(self, message: dict) -> None:
+        body = json.dumps(message).encode("utf-8")
+        with self.write_lock:
+            self.proc.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+            self.proc.stdin.flush()
+
+    def request(self, method: str, params) -> tuple[int, float]:
+        with self.cond:
+            rid = self.next_id
+            self.next_id += 1
+        sent = time.monotonic()
+        self._send({"jsonrpc": "2.0", "id": rid, "method": method, "params": params})
+        return rid, sent
+
+    def notify(self, method: str, params) -> None:
+        self._send({"jsonrpc": "2.0", "method": method, "params": params})
+
+    def wait(self, rid: int, timeout: float) -> tuple[float, dict] | None:
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while rid not in self.responses and not self.closed:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                self.cond.wait(left)
+            return self.responses.get(rid)
+
+    def call(self, method: str, params=None, timeout: float = 30.0) -> dict:
+        rid, _ = self.request(method, params)
+        got = self.wait(rid, timeout)
+        if got is None:
+            raise TimeoutError(f"{method}: no response in {timeout} s")
+        message = got[1]
+        if "error" in message:
+            raise RuntimeError(f"{method}: {message['error']}")
+        return message.get("result")
+
+    def _read_stdout(self) -> None:
+        stream = self.proc.stdout
+        try:
+            while True:
+                length = None
+                while True:
+                    line = stream.readline()
+                    if not line:
+                        raise EOFError
+                    line = line.strip()
+                    if not line:
+                        break
+                    name, _, value = line.decode("ascii", "replace").partition(":")
+                    if name.lower() == "content-length":
+                        length = int(value)
+                body = stream.read(length)
+                now = time.monotonic()
+                message = json.loads(body)
+                if "method" in message:
+                    if "id" in message:  # a request from the server: accept it
+                        self._send({"jsonrpc": "2.0", "id": message["id"], "result": None})
+                    continue
+                rid = message.get("id")
+                with self.cond:
+                    self.responses[rid] = (now, message)
+                    self.cond.notify_all()
+                if self.on_response:
+                    self.on_response(rid, now, message)
+        except (EOFError, ValueError, OSError):
+            pass
+        finally:
+            with self.cond:
+                self.closed = True
+                self.cond.notify_all()
+
+    def _read_stderr(self) -> None:
+        for raw in self.proc.stderr:
+            line = re.sub(r"\x1b\[[0-9;]*m", "", raw.decode("utf-8", "replace")).rstrip()
+            with self.cond:
+                self.log_lines.append((time.monotonic(), line))
+
+    def close(self) -> None:
+        try:
+            self.call("shutdown", None, timeout=5)
+            self.notify("exit", None)
+        except Exception:
+            pass
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+# --------------------------------------------------------------------------------------------
+# The project
+
+
+def fetch_sdist(path: Path | None) -> Path:
+    if path:
+        return path
+    if not SDIST_CACHE.exists():
+        SDIST_CACHE.parent.mkdir(parents=True, exist_ok=True)
+        print(f"fetching {SDIST_NAME} with pip into {SDIST_CACHE.parent}", file=sys.stderr)
+        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
+                        "requests==2.32.3", "-d", str(SDIST_CACHE.parent)], check=True,
+                       stdout=subprocess.DEVNULL, timeout=300)
+    return SDIST_CACHE
+
+
+def build_project(root: Path, sdist: Path) -> list[str]:
+    """Copies examples/demo and some requests modules under `root`; returns relative paths."""
+    files = []
+    for source in sorted((REPO / "examples" / "demo").rglob("*.py")):
+        relative = Path("demo") / source.relative_to(REPO / "examples" / "demo")
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, root / relative)
+        files.append(str(relative))
+    with tarfile.open(sdist) as archive:
+        for name in REQUESTS_FILES:
+            member = archive.getmember(f"requests-2.32.3/src/requests/{name}")
+            data = archive.extractfile(member).read()
+            relative = Path("requests") / name
+            (root / relative).parent.mkdir(parents=True, exist_ok=True)
+            (root / relative).write_bytes(data)
+            files.append(str(relative))
+    return files
+
+
+def code_lines(text: str) -> list[int]:
+    """Indices of lines that are plain code (not blank, comment, decorator or docstring)."""
+    result = []
+    in_doc = False
+    for index, line in enumerate(text.split("\n")):
+        stripped = line.strip()
+        quotes = stripped.count('"""') + stripped.count("'''")
+        if in_doc:
+            if quotes % 2 == 1:
+                in_doc = False
+            continue
+        if quotes % 2 == 1:
+            in_doc = True
+            continue
+        if quotes or not stripped or stripped.startswith(("#", "@")):
+            continue
+        if 20 <= len(stripped) <= 90 and not stripped.endswith(("\\", ",")):
+            result.append(index)
+    return result
+
+
+def utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def pick_targets(root: Path, files: list[str], count: int, rng: random.Random) -> list[dict]:
+    """One target line per file: a demo file first, then `requests` modules."""
+    demo = [f for f in files if f.startswith("demo/")]
+    others = [f for f in files if not f.startswith("demo/")]
+    order = [rng.choice(demo)] + rng.sample(others, min(len(others), count - 1))
+    targets = []
+    for path in order[:count]:
+        text = (root / path).read_text(encoding="utf-8")
+        lines = text.split("\n")
+        candidates = [i for i in code_lines(text) if i >= min(30, len(lines) // 3)]
+        index = rng.choice(candidates)
+        line = lines[index]
+        indent = len(line) - len(line.lstrip())
+        body = len(line) - indent
+        typed = rng.randint(8, min(20, body - 4))
+        cut = len(line) - typed
+        targets.append({"path": path, "line": index, "cut": cut, "full_line": line,
+                        "before": "\n".join(lines[:index] + [line[:cut]]),
+                        "after": "\n" + "\n".join(lines[index + 1:]),
+                        "typed": line[cut:]})
+    return targets
+
+
+# --------------------------------------------------------------------------------------------
+# Replay
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(0, min(len(ordered) - 1, round(q / 100 * len(ordered) + 0.5) - 1))
+    return ordered[rank]
+
+
+COMPLETION_LOG = re.compile(r"\bcompletion\b")
+
+
+def parse_log(line: str) -> dict | None:
+    if "computed=" not in line or not COMPLETION_LOG.search(line):
+        return None
+    fields = dict(re.findall(r"(\w+)=(\d+)", line))
+    try:
+        return {"ms": int(fields["ms"]), "prompt": int(fields["prompt"]),
+                "computed": int(fields["computed"])}
+    except KeyError:
+        return None
+
+
+def status(server: Server) -> dict:
+    return server.call("infill/status", None, timeout=10)
+
+
+def wait_ready(server: Server, timeout: float) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        engine = status(server)["engine"]
+        if engine == "ready":
+            return time.monotonic() - started
+        if engine.startswith("unavailable"):
+            raise SystemExit(f"engine {engine}")
+        time.sleep(0.2)
+    raise SystemExit(f"the engine was not ready after {timeout} s")
+
+
+def wait_idle(server: Server, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if status(server)["engine_busy"] == 0:
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def inline_params(uri: str, line: int, character: int) -> dict:
+    return {"textDocument": {"uri": uri}, "position": {"line": line, "character": character},
+            "context": {"triggerKind": 2}}
+
+
+def replay(server: Server, root: Path, targets: list[dict], rng: random.Random, args) -> list[dict]:
+    records: list[dict] = []
+    by_id: dict[int, dict] = {}
+    lock = threading.Lock()
+
+    def on_response(rid, t, message):
+        with lock:
+            record = by_id.get(rid)
+        if record is None:
+            return
+        record["t_response"] = t
+        record["latency_ms"] = (t - record["t_key"]) * 1000
+        if "error" in message:
+            record["error"] = message["error"].get("code")
+            record["superseded"] = message["error"].get("code") == CANCELLED
+        else:
+            items = message.get("result") or []
+            if isinstance(items, dict):
+                items = items.get("items", [])
+            record["superseded"] = False
+            record["text"] = items[0]["insertText"] if items else None
+            # infill/status right after each answered completion (read in a helper thread).
+            sid, _ = server.request("infill/status", None)
+            record["status_id"] = sid
+
+    server.on_response = on_response
+    for number, target in enumerate(targets):
+        uri = (root / target["path"]).as_uri()
+        text = target["before"] + target["after"]
+        version = 1
+        server.notify("textDocument/didOpen", {"textDocument": {
+            "uri": uri, "languageId": "python", "version": version, "text": text}})
+        line = target["line"]
+        character = utf16_len(target["before"].split("\n")[-1])
+        time.sleep(0.3)  # the editor shows the file before the first keystroke
+        next_key = time.monotonic()
+        pending = []
+        for index, char in enumerate(target["typed"]):
+            now = time.monotonic()
+            if next_key > now:
+                time.sleep(next_key - now)
+            version += 1
+            server.notify("textDocument/didChange", {
+                "textDocument": {"uri": uri, "version": version},
+                "contentChanges": [{"range": {"start": {"line": line, "character": character},
+                                              "end": {"line": line, "character": character}},
+                                    "text": char}]})
+            character += utf16_len(char)
+            rid, sent = server.request("textDocument/inlineCompletion", inline_params(uri, line, character))
+            record = {"target": number, "file": target["path"], "first": index == 0, "char": index,
+                      "id": rid, "t_key": sent, "version": version}
+            with lock:
+                by_id[rid] = record
+            records.append(record)
+            pending.append(rid)
+            next_key = sent + rng.uniform(args.min_pause, args.max_pause)
+            # The next keystroke's time; responses arriving after it may be stale.
+            record["t_next_key"] = next_key if index + 1 < len(target["typed"]) else None
+        for rid in pending:
+            server.wait(rid, args.response_timeout)
+        server.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
+        answered = [r for r in records if r["target"] == number and r.get("superseded") is False]
+        print(f"  target {number + 1}/{len(targets)} {target['path']}:{line + 1} typed "
+              f"{len(target['typed'])} chars: {len(answered)} answered", file=sys.stderr)
+        if not wait_idle(server, args.response_timeout):
+            print("  warning: the engine stayed busy after the target", file=sys.stderr)
+    server.on_response = None
+    # Status snapshots taken after each response.
+    for record in records:
+        sid = record.get("status_id")
+        if sid is not None:
+            got = server.wait(sid, 10)
+            if got and "result" in got[1]:
+                record["status"] = got[1]["result"]["stats"]
+    return records
+
+
+def attach_logs(records: list[dict], log_lines: list[tuple[float, str]]) -> None:
+    """Matches each `completion ... computed=N` log line to the answered request it was logged
+    for: the server logs it just before answering, so the nearest answer at or after it."""
+    logs = [(t, parsed) for t, line in log_lines if (parsed := parse_log(line))]
+    answered = sorted((r for r in records if r.get("text") is not None), key=lambda r: r["t_response"])
+    used = set()
+    for t, parsed in logs:
+        best = None
+        for record in answered:
+            if id(record) in used:
+                continue
+            gap = record["t_response"] - t
+            if -0.05 <= gap <= 0.5 and abs(record["latency_ms"] - parsed["ms"]) < 500 + parsed["ms"]:
+                best = record
+                break
+        if best is not None:
+            used.add(id(best))
+            best["log"] = parsed
+
+
+def cancellation(server: Server, root: Path, path: str, args) -> list[dict]:
+    """Cancel-to-idle: completion at a fresh position (the end of a block-opening line, so the
+    model writes several lines), `$/cancelRequest` after ~150 ms, then `infill/status` every
+    2 ms until `engine_busy` is 0."""
+    uri = (root / path).as_uri()
+    text = (root / path).read_text(encoding="utf-8")
+    lines = text.split("\n")
+    server.notify("textDocument/didOpen", {"textDocument": {
+        "uri": uri, "languageId": "python", "version": 1, "text": text}})
+    openers = [i for i in code_lines(text) if lines[i].rstrip().endswith(":") and i > 60]
+    positions = openers[: args.cancel_trials + 1]
+    trials = []
+    for number, index in enumerate(positions):
+        wait_idle(server, args.response_timeout)
+        params = inline_params(uri, index, utf16_len(lines[index]))
+        rid, sent = server.request("textDocument/inlineCompletion", params)
+        if number == 0:  # warm-up: the file's first prompt fills the prefix cache
+            server.wait(rid, args.response_timeout)
+            continue
+        time.sleep(args.cancel_after)
+        answered_before = server.wait(rid, 0) is not None
+        busy_before = status(server)["engine_busy"]
+        cancel_at = time.monotonic()
+        server.notify("$/cancelRequest", {"id": rid})
+        polls = 0
+        idle_ms = None
+        while time.monotonic() - cancel_at < args.response_timeout:
+            polls += 1
+            if status(server)["engine_busy"] == 0:
+                idle_ms = (time.monotonic() - cancel_at) * 1000
+                break
+            time.sleep(0.002)
+        got = server.wait(rid, args.response_timeout)
+        reply = None
+        if got:
+            message = got[1]
+            reply = message["error"]["code"] if "error" in message else "result"
+        trials.append({"line": index + 1, "answered_before_cancel": answered_before,
+                       "busy_at_cancel": busy_before, "cancel_to_idle_ms": idle_ms, "polls": polls,
+                       "reply": reply,
+                       "reply_after_cancel_ms": (got[0] - cancel_at) * 1000 if got else None})
+        print(f"  cancel trial {len(trials)}: line {index + 1}, busy {busy_before}, "
+              f"idle after {idle_ms if idle_ms is None else round(idle_ms, 1)} ms, reply {reply}",
+              file=sys.stderr)
+    server.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
+    return trials
+
+
+def fmt(value, unit="") -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.0f}{unit}"
+    return f"{value}{unit}"
+
+
+def report(records: list[dict], trials: list[dict], final: dict, args, elapsed: float, ready_s: float) -> dict:
+    first = [r for r in records if r["first"]]
+    follow = [r for r in records if not r["first"]]
+    answered = lambda rs: [r for r in rs if r.get("superseded") is False]
+    first_ok = answered(first)
+    follow_ok = answered(follow)
+    superseded = [r for r in records if r.get("superseded")]
+    unanswered = [r for r in records if "superseded" not in r]
+    follow_lat = [r["latency_ms"] for r in follow_ok]
+    first_lat = [r["latency_ms"] for r in first_ok]
+    # Time to the first answer in each file (the first request is usually superseded).
+    to_first_answer = []
+    for target in sorted({r["target"] for r in records}):
+        rs = [r for r in records if r["target"] == target]
+        ok = [r for r in rs if r.get("superseded") is False]
+        if ok:
+            to_first_answer.append((min(r["t_response"] for r in ok) - rs[0]["t_key"]) * 1000)
+    computed_engine = [r["log"]["computed"] for r in follow_ok if "log" in r]
+    prompt_engine = [r["log"]["prompt"] for r in follow_ok if "log" in r]
+    with_text = [r for r in follow_ok if r.get("text")]
+    # Follow-ups that reached the engine count their computed tokens; the rest (typed-through,
+    # cache, suppressed, stale) computed none.
+    computed_all = [r["log"]["computed"] if "log" in r else 0 for r in follow_ok]
+    idle = [t["cancel_to_idle_ms"] for t in trials if t["cancel_to_idle_ms"] is not None]
+    idle_busy = [t["cancel_to_idle_ms"] for t in trials
+                 if t["cancel_to_idle_ms"] is not None and t["busy_at_cancel"] and not t["answered_before_cancel"]]
+    stale = [r for r in follow_ok if r.get("text") is None and r.get("t_next_key") and r["t_response"] > r["t_next_key"]]
+
+    def verdict(value, target):
+        if value is None:
+            return "–"
+        return "meets" if value <= target else "misses"
+
+    rows = [
+        ("first request p50 / p95 (answered)", f"{fmt(percentile(first_lat, 50), ' ms')} / {fmt(percentile(first_lat, 95), ' ms')}",
+         f"n={len(first_ok)} of {len(first)}", ""),
+        ("first keystroke → first answer in file p50 / p95",
+         f"{fmt(percentile(to_first_answer, 50), ' ms')} / {fmt(percentile(to_first_answer, 95), ' ms')}",
+         f"n={len(to_first_answer)}", ""),
+        ("follow-up p50 (answered, not superseded)", fmt(percentile(follow_lat, 50), " ms"), f"n={len(follow_ok)}",
+         f"≤ {TARGETS['follow_p50_ms']} ms: {verdict(percentile(follow_lat, 50), TARGETS['follow_p50_ms'])}"),
+        ("follow-up p95 (answered, not superseded)", fmt(percentile(follow_lat, 95), " ms"), f"n={len(follow_ok)}",
+         f"≤ {TARGETS['follow_p95_ms']} ms: {verdict(percentile(follow_lat, 95), TARGETS['follow_p95_ms'])}"),
+        ("share superseded (-32800)", f"{len(superseded) / len(records):.0%}" if records else "–",
+         f"{len(superseded)} of {len(records)} requests", ""),
+        ("median computed prompt tokens per follow-up (engine)",
+         fmt(statistics.median(computed_engine) if computed_engine else None),
+         f"n={len(computed_engine)}; median prompt {fmt(statistics.median(prompt_engine) if prompt_engine else None)} tok",
+         f"≤ {TARGETS['computed_tokens']}: {verdict(statistics.median(computed_engine) if computed_engine else None, TARGETS['computed_tokens'])}"),
+        ("median computed prompt tokens per follow-up (all answered, 0 without engine)",
+         fmt(statistics.median(computed_all) if computed_all else None), f"n={len(computed_all)}", ""),
+        ("cancel-to-idle median", fmt(statistics.median(idle) if idle else None, " ms"),
+         f"n={len(idle)} of {len(trials)} trials; busy at cancel in {len(idle_busy)}",
+         f"≤ {TARGETS['cancel_idle_ms']} ms: {verdict(statistics.median(idle) if idle else None, TARGETS['cancel_idle_ms'])}"),
+    ]
+    print()
+    print("| metric | value | n / note | target |")
+    print("|---|---:|---|---|")
+    for name, value, note, target in rows:
+        print(f"| {name} | {value} | {note} | {target} |")
+    print()
+    print(f"- requests {len(records)}: answered {len(answered(records))} (with a suggestion "
+          f"{sum(1 for r in records if r.get('text'))}), superseded {len(superseded)}, "
+          f"other errors {sum(1 for r in records if r.get('error') not in (None, CANCELLED))}, "
+          f"no answer {len(unanswered)}; follow-ups answered empty after the next keystroke "
+          f"(possibly stale) {len(stale)}")
+    if final:
+        stats = final.get("stats", {})
+        print(f"- server stats: requests {stats.get('requests')}, engine_requests {stats.get('engine_requests')}, "
+              f"typed_through {stats.get('typed_through')}, cache_hits {stats.get('cache_hits')}, "
+              f"suggestions {stats.get('suggestions')}, median_latency_ms {stats.get('median_latency_ms')}")
+    print(f"- follow-up answers with a suggestion: {len(with_text)}; with a completion log line "
+          f"(engine): {len(computed_engine)}")
+    print(f"- engine ready after {ready_s:.1f} s; whole run {elapsed:.0f} s; seed {args.seed}, "
+          f"{args.targets} targets, pauses {int(args.min_pause * 1000)}–{int(args.max_pause * 1000)} ms")
+    if args.verbose:
+        print()
+        print("| target | file:line | typed | requests | answered | superseded | latencies (ms, answered) | computed |")
+        print("|---|---|---|---:|---:|---:|---|---|")
+        for target in sorted({r["target"] for r in records}):
+            rs = [r for r in records if r["target"] == target]
+            ok = [r for r in rs if r.get("superseded") is False]
+            print(f"| {target + 1} | {rs[0]['file']}:{rs[0].get('line', '')} | "
+                  f"{len(rs)} chars | {len(rs)} | {len(ok)} | {sum(1 for r in rs if r.get('superseded'))} | "
+                  f"{', '.join(str(round(r['latency_ms'])) for r in ok)} | "
+                  f"{', '.join(str(r['log']['computed']) for r in ok if 'log' in r)} |")
+    return {"rows": rows, "trials": trials}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--binary", type=Path, default=DEFAULT_BINARY)
+    parser.add_argument("--sdist", type=Path, default=None)
+    parser.add_argument("--targets", type=int, default=6)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--min-pause", type=float, default=0.06)
+    parser.add_argument("--max-pause", type=float, default=0.18)
+    parser.add_argument("--cancel-trials", type=int, default=6)
+    parser.add_argument("--cancel-after", type=float, default=0.15)
+    parser.add_argument("--response-timeout", type=float, default=60.0)
+    parser.add_argument("--ready-timeout", type=float, default=180.0)
+    parser.add_argument("--log", default="warn,infill=info", help="INFILL_LOG for the server")
+    parser.add_argument("--json", type=Path, default=None, help="write every record here")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary project")
+    parser.add_argument("-v", "--verbose", action="store_true", help="per-target table")
+    args = parser.parse_args()
+
+    if not args.binary.exists():
+        raise SystemExit(f"{args.binary} is missing: cargo build --release -p infill")
+    rng = random.Random(args.seed)
+    sdist = fetch_sdist(args.sdist)
+    root = Path(tempfile.mkdtemp(prefix="infill-replay-"))
+    started = time.monotonic()
+    server = None
+    try:
+        files = build_project(root, sdist)
+        targets = pick_targets(root, files, args.targets, rng)
+        env = dict(os.environ, INFILL_LOG=args.log)
+        server = Server([str(args.binary), "lsp", "--stdio"], cwd=root, env=env)
+        server.call("initialize", {
+            "processId": os.getpid(), "rootUri": root.as_uri(),
+            "workspaceFolders": [{"uri": root.as_uri(), "name": root.name}],
+            "capabilities": {"textDocument": {"inlineCompletion": {}},
+                             "general": {"positionEncodings": ["utf-16"]}},
+        }, timeout=30)
+        server.notify("initialized", {})
+        ready_s = wait_ready(server, args.ready_timeout)
+        print(f"engine ready after {ready_s:.1f} s; project {root} ({len(files)} files)", file=sys.stderr)
+        records = replay(server, root, targets, rng, args)
+        for record in records:
+            record["line"] = targets[record["target"]]["line"] + 1
+        attach_logs(records, server.log_lines)
+        used = {t["path"] for t in targets}
+        spare = [f for f in files if f.startswith("requests/") and f not in used] or ["requests/sessions.py"]
+        trials = cancellation(server, root, spare[0], args)
+        final = status(server)
+        elapsed = time.monotonic() - started
+        report(records, trials, final, args, elapsed, ready_s)
+        print(f"\ncommand: {' '.join([os.path.basename(sys.executable), *sys.argv])}  "
+              f"(binary {args.binary}, cancel file {spare[0]})")
+        if args.json:
+            for record in records:
+                record.pop("status_id", None)
+            args.json.write_text(json.dumps({"targets": [{k: t[k] for k in ("path", "line", "cut", "typed")} for t in targets],
+                                             "records": records, "cancel": trials, "final_status": final,
+                                             "log_tail": [l for _, l in server.log_lines[-200:]]}, indent=1))
+    finally:
+        if server:
+            server.close()
+        if not args.keep:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,564 @@
+//! Benchmarks for infill-context, printed as markdown tables (not timed tests).
+//!
+//!   cargo bench -p infill-context --bench index
+//!
+//! Sections (select with `INFILL_BENCH=index,update,rank,quality`; default all):
+//! * **index** — cold index time, files/s and peak RSS (VmHWM, each size in a fresh process) on
+//!   real code trees of ~100, ~1,000 and ~10,000 `.rs` files copied from the crates in
+//!   `~/.cargo/registry/src` (or `INFILL_BENCH_DIR=<dir>` for one tree of your own), against
+//!   `ctags -R` on the same tree.
+//! * **update** — `update_file` after a one-character edit, median and p99, at 10,000 files.
+//! * **rank** — `rank` per request at 10,000 files (2,048-token budget), median and p99.
+//! * **quality** — retrieval on the dataset built by `scripts/context-eval-data.sh`
+//!   (`INFILL_EVAL_DATA`, default `/tmp/infill-context-eval/dataset.jsonl`): the share of
+//!   cursors whose defining snippet lands in the context at 2,048 tokens (bytes/4), against a
+//!   Copilot-style baseline (Jaccard windows over the 20 most recently opened files).
+
+// CPU-time clocks (getrusage, clock_gettime) need libc; the rest of the crate stays safe.
+#![allow(unsafe_code)]
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use infill_context::lexical::{self, jaccard, token_set};
+use infill_context::{ContextRequest, IndexOptions, WorkspaceIndex, approx_tokens};
+
+const SIZES: [usize; 3] = [100, 1_000, 10_000];
+const BUDGET: usize = 2_048;
+
+fn main() {
+    if let Ok(dir) = std::env::var("INFILL_BENCH_CHILD") {
+        child_index(Path::new(&dir));
+        return;
+    }
+    let sections =
+        std::env::var("INFILL_BENCH").unwrap_or_else(|_| "index,update,rank,quality".into());
+    let want = |name: &str| sections.split(',').any(|s| s.trim() == name);
+    let trees = trees();
+    if want("index") {
+        bench_index(&trees);
+    }
+    if want("update") || want("rank") {
+        let largest = trees.last().expect("a tree").1.clone();
+        let index = WorkspaceIndex::default();
+        let report = index.index_root(&largest, &IndexOptions::default(), &|_, _| {});
+        println!(
+            "\n(update and rank: {} files indexed from {})\n",
+            report.indexed,
+            largest.display()
+        );
+        if want("update") {
+            bench_update(&index);
+        }
+        if want("rank") {
+            bench_rank(&index);
+        }
+    }
+    if want("quality") {
+        bench_quality();
+    }
+    if want("phases") {
+        bench_phases(&trees.last().expect("a tree").1);
+    }
+}
+
+/// Where extraction time goes: parse and each query, single-threaded.
+fn bench_phases(dir: &Path) {
+    use streaming_iterator::StreamingIterator;
+    let registry = infill_syntax::LanguageRegistry::builtin();
+    let index = WorkspaceIndex::default();
+    index.index_root(dir, &IndexOptions { threads: 1, ..Default::default() }, &|_, _| {});
+    let paths = index.paths();
+    let mut times: HashMap<&str, Duration> = HashMap::new();
+    let mut bytes = 0;
+    for path in paths.iter().step_by((paths.len() / 1000).max(1)) {
+        let Ok(text) = std::fs::read_to_string(path) else { continue };
+        let Some(language) = registry.for_path(path) else { continue };
+        bytes += text.len();
+        let started = Instant::now();
+        let Some(tree) = infill_syntax::parse(&language, &text) else { continue };
+        *times.entry("parse").or_default() += started.elapsed();
+        for (kind, label, depth) in [
+            ("definitions", "definitions", None),
+            ("imports", "imports", None),
+            ("references", "references", None),
+            ("scopes", "scopes", None),
+            ("definitions", "definitions depth<=6", Some(6)),
+            ("imports", "imports depth<=4", Some(4)),
+        ] {
+            let Some(query) = language.query(kind) else { continue };
+            let started = Instant::now();
+            let mut cursor = tree_sitter::QueryCursor::new();
+            cursor.set_max_start_depth(depth);
+            let mut matches = cursor.matches(query, tree.root_node(), text.as_bytes());
+            let mut n = 0;
+            while matches.next().is_some() {
+                n += 1;
+            }
+            std::hint::black_box(n);
+            *times.entry(label).or_default() += started.elapsed();
+        }
+        let started = Instant::now();
+        std::hint::black_box(infill_context::extract::extract(&language, &tree, &text));
+        *times.entry("extract (all)").or_default() += started.elapsed();
+        let started = Instant::now();
+        std::hint::black_box(lexical::token_set(&text));
+        *times.entry("lexical token set").or_default() += started.elapsed();
+    }
+    println!("## Extraction phases (single thread, {:.1} MB)\n", bytes as f64 / 1e6);
+    println!("| phase | seconds | MB/s |");
+    println!("|---|---|---|");
+    let mut phases: Vec<_> = times.into_iter().collect();
+    phases.sort_by_key(|phase| std::cmp::Reverse(phase.1));
+    for (phase, time) in phases {
+        println!(
+            "| {phase} | {:.2} | {:.1} |",
+            time.as_secs_f64(),
+            bytes as f64 / 1e6 / time.as_secs_f64()
+        );
+    }
+}
+
+/// CPU time of this thread: robust to other processes competing for the cores.
+fn thread_cpu() -> Duration {
+    let mut spec = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime writes one timespec we own.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut spec) };
+    Duration::new(spec.tv_sec as u64, spec.tv_nsec as u32)
+}
+
+/// User + system CPU seconds of this process so far (all threads).
+fn process_cpu_seconds() -> f64 {
+    // SAFETY: getrusage fills a struct we own; zeroed is a valid rusage.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    seconds(usage.ru_utime) + seconds(usage.ru_stime)
+}
+
+fn peak_rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|rest| rest.split_whitespace().next()?.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// Indexes one tree in this (fresh) process and prints `files seconds rss_mb bytes`.
+fn child_index(dir: &Path) {
+    let index = WorkspaceIndex::default();
+    let started = Instant::now();
+    let report = index.index_root(dir, &IndexOptions::default(), &|_, _| {});
+    let elapsed = started.elapsed().as_secs_f64();
+    println!(
+        "{} {} {} {} {} {}",
+        report.indexed,
+        elapsed,
+        peak_rss_mb(),
+        report.bytes,
+        report.skipped.len(),
+        process_cpu_seconds()
+    );
+}
+
+/// `(label, dir)` per size: copies of the `.rs` files (and Cargo.toml) of whole registry crates,
+/// in name order, until the count is reached. Cached under /tmp/infill-bench.
+fn trees() -> Vec<(String, PathBuf)> {
+    if let Ok(dir) = std::env::var("INFILL_BENCH_DIR") {
+        return vec![("custom".into(), PathBuf::from(dir))];
+    }
+    let registry =
+        std::env::var("HOME").map(|home| PathBuf::from(home).join(".cargo/registry/src")).unwrap();
+    let index_dir = std::fs::read_dir(&registry)
+        .ok()
+        .and_then(|mut entries| entries.next())
+        .and_then(Result::ok)
+        .map(|entry| entry.path())
+        .expect("no ~/.cargo/registry/src/*; set INFILL_BENCH_DIR");
+    let mut crates: Vec<PathBuf> =
+        std::fs::read_dir(&index_dir).unwrap().filter_map(Result::ok).map(|e| e.path()).collect();
+    crates.sort();
+    let mut out = Vec::new();
+    for size in SIZES {
+        let dir = PathBuf::from(format!("/tmp/infill-bench/trees/{size}"));
+        let marker = dir.join(".complete");
+        if !marker.exists() {
+            let _ = std::fs::remove_dir_all(&dir);
+            let mut count = 0;
+            for krate in &crates {
+                if count >= size {
+                    break;
+                }
+                count += copy_sources(krate, &dir.join(krate.file_name().unwrap()));
+            }
+            std::fs::write(&marker, count.to_string()).unwrap();
+        }
+        out.push((format!("{size}"), dir));
+    }
+    out
+}
+
+fn copy_sources(from: &Path, to: &Path) -> usize {
+    let mut count = 0;
+    let Ok(entries) = std::fs::read_dir(from) else { return 0 };
+    for entry in entries.filter_map(Result::ok) {
+        let path = entry.path();
+        let Ok(kind) = entry.file_type() else { continue };
+        if kind.is_dir() {
+            count += copy_sources(&path, &to.join(entry.file_name()));
+        } else if kind.is_file() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.ends_with(".rs") || name == "Cargo.toml" {
+                std::fs::create_dir_all(to).unwrap();
+                std::fs::copy(&path, to.join(&*name)).unwrap();
+                count += usize::from(name.ends_with(".rs"));
+            }
+        }
+    }
+    count
+}
+
+fn bench_index(trees: &[(String, PathBuf)]) {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!("## Cold index (fresh process per tree; {cores} cores)\n");
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    println!("load average at start: {}\n", load.trim());
+    println!(
+        "| tree | files | MB | index wall s | files/s | CPU s | CPU s / cores | peak RSS MB | ctags -R wall s | wall ratio |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    let exe = std::env::current_exe().unwrap();
+    for (label, dir) in trees {
+        let output = Command::new(&exe).env("INFILL_BENCH_CHILD", dir).output().expect("child");
+        let line = String::from_utf8_lossy(&output.stdout);
+        let parts: Vec<f64> = line.split_whitespace().filter_map(|p| p.parse().ok()).collect();
+        let [files, seconds, rss, bytes, _skipped, cpu] = parts[..] else {
+            println!("| {label} | child failed: {} |", String::from_utf8_lossy(&output.stderr));
+            continue;
+        };
+        let ctags = ctags_seconds(dir);
+        let ratio = ctags.map_or("n/a".into(), |c| format!("{:.2}×", seconds / c));
+        let ctags = ctags.map_or("n/a".into(), |c| format!("{c:.2}"));
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+        println!(
+            "| {label} | {files:.0} | {:.1} | {seconds:.2} | {:.0} | {cpu:.2} | {:.2} | {rss:.0} | {ctags} | {ratio} |",
+            bytes / 1e6,
+            files / seconds,
+            cpu / cores
+        );
+    }
+}
+
+fn ctags_seconds(dir: &Path) -> Option<f64> {
+    let started = Instant::now();
+    let status = Command::new("ctags").args(["-R", "-f", "/dev/null"]).arg(dir).status().ok()?;
+    status.success().then(|| started.elapsed().as_secs_f64())
+}
+
+/// Prints wall and thread-CPU median/p99/max as one markdown table.
+fn print_latencies(wall: &mut [Duration], cpu: &mut [Duration], what: &str) {
+    println!("| samples | {what} | median ms | p99 ms | max ms |");
+    println!("|---|---|---|---|---|");
+    let n = wall.len();
+    for (label, samples) in [("wall", wall), ("thread CPU", cpu)] {
+        let median = percentile(samples, 0.5);
+        let p99 = percentile(samples, 0.99);
+        let max = percentile(samples, 1.0);
+        println!("| {n} | {label} | {} | {} | {} |", ms(median), ms(p99), ms(max));
+    }
+    println!();
+}
+
+fn percentile(samples: &mut [Duration], p: f64) -> Duration {
+    samples.sort();
+    let at = ((samples.len() as f64 - 1.0) * p).round() as usize;
+    samples[at.min(samples.len() - 1)]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.3}", d.as_secs_f64() * 1e3)
+}
+
+/// Deterministic pseudo-random numbers (xorshift).
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+/// Typical files: 2–30 KB.
+fn typical_files(index: &WorkspaceIndex, count: usize) -> Vec<(PathBuf, String)> {
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let paths = index.paths();
+    let mut out = Vec::new();
+    for _ in 0..count * 20 {
+        if out.len() >= count {
+            break;
+        }
+        let path = &paths[rng.below(paths.len())];
+        let Ok(text) = std::fs::read_to_string(path) else { continue };
+        if (2_000..30_000).contains(&text.len()) && !out.iter().any(|(p, _)| p == path) {
+            out.push((path.clone(), text));
+        }
+    }
+    out
+}
+
+fn bench_update(index: &WorkspaceIndex) {
+    let files = typical_files(index, 200);
+    let mut rng = Rng(7);
+    let mut samples = Vec::new();
+    let mut cpu_samples = Vec::new();
+    let mut slow = Vec::new();
+    let mut sizes = Vec::new();
+    for (path, text) in &files {
+        index.update_file(path, text); // didOpen: same text, no work
+        let mut text = text.clone();
+        for _ in 0..5 {
+            let mut at = rng.below(text.len());
+            while !text.is_char_boundary(at) {
+                at -= 1;
+            }
+            text.insert(at, 'x');
+            let started = Instant::now();
+            let cpu = thread_cpu();
+            index.update_file(path, &text);
+            samples.push(started.elapsed());
+            cpu_samples.push(thread_cpu() - cpu);
+            slow.push((*cpu_samples.last().unwrap(), path.clone(), text.len(), at));
+        }
+        sizes.push(text.len());
+        index.update_file(path, &std::fs::read_to_string(path).unwrap());
+    }
+    sizes.sort();
+    println!("## Incremental update after a one-character edit\n");
+    let what =
+        format!("{} files, median {:.1} KB", files.len(), sizes[sizes.len() / 2] as f64 / 1e3);
+    print_latencies(&mut samples, &mut cpu_samples, &what);
+    if std::env::var("INFILL_BENCH_VERBOSE").is_ok() {
+        slow.sort_by_key(|sample| std::cmp::Reverse(sample.0));
+        for (cpu, path, len, at) in slow.iter().take(12) {
+            println!("slow update: {} ms {} ({len} bytes, edit at {at})", ms(*cpu), path.display());
+        }
+    }
+}
+
+fn bench_rank(index: &WorkspaceIndex) {
+    let files = typical_files(index, 100);
+    let mut rng = Rng(11);
+    for (path, _) in files.iter().take(20) {
+        index.note_opened(path);
+    }
+    let mut samples = Vec::new();
+    let mut cpu_samples = Vec::new();
+    let mut snippets = 0;
+    let mut tokens = 0;
+    for _round in 0..5 {
+        for (path, text) in &files {
+            let mut cursor = rng.below(text.len());
+            while !text.is_char_boundary(cursor) {
+                cursor -= 1;
+            }
+            let started = Instant::now();
+            let cpu = thread_cpu();
+            let result = index.rank(&ContextRequest::new(path, text, cursor, BUDGET));
+            let elapsed = started.elapsed();
+            let cpu = thread_cpu() - cpu;
+            samples.push(elapsed);
+            cpu_samples.push(cpu);
+            snippets += result.snippets.len();
+            tokens += result.tokens_used;
+        }
+    }
+    let requests = files.len() * 5;
+    println!("## Ranking per request (2,048-token budget; a random cursor in a random file)\n");
+    println!(
+        "mean snippets {:.1}, mean tokens {:.0}\n",
+        snippets as f64 / requests as f64,
+        tokens as f64 / requests as f64
+    );
+    print_latencies(&mut samples, &mut cpu_samples, "requests");
+}
+
+#[derive(serde::Deserialize)]
+struct Row {
+    lang: String,
+    root: String,
+    file: String,
+    line: usize,
+    col: usize,
+    symbol: String,
+    def_file: String,
+    def_line: usize,
+}
+
+/// The 20 files nearest to `file` in the directory tree (a stand-in for open editor tabs).
+fn recent_files(all: &[PathBuf], file: &Path, count: usize) -> Vec<PathBuf> {
+    let depth =
+        |p: &Path| p.components().zip(file.components()).take_while(|(a, b)| a == b).count();
+    let mut ranked: Vec<&PathBuf> = all.iter().filter(|p| p.as_path() != file).collect();
+    ranked.sort_by(|a, b| depth(b).cmp(&depth(a)).then(a.cmp(b)));
+    ranked.into_iter().take(count).cloned().collect()
+}
+
+/// Copilot-style baseline: Jaccard windows over the recent files, greedily under the budget.
+/// Returns (defining snippet included, defining file included).
+fn baseline_hit(
+    recent: &[PathBuf],
+    text: &str,
+    cursor: usize,
+    def: &Path,
+    def_line: usize,
+) -> (bool, bool) {
+    let starts = lexical::line_starts(text);
+    let line = lexical::line_of(&starts, cursor);
+    let range = lexical::line_range(text, &starts, line.saturating_sub(24), line);
+    let query = token_set(&text[range.start..cursor.max(range.start)]);
+    let mut windows = Vec::new();
+    for path in recent {
+        let Ok(other) = std::fs::read_to_string(path) else { continue };
+        let other_starts = lexical::line_starts(&other);
+        for window in lexical::windows(&other, 24, 12) {
+            let score = jaccard(&query, &window.tokens);
+            if score > 0.0 {
+                let range =
+                    lexical::line_range(&other, &other_starts, window.start_line, window.end_line);
+                windows.push((
+                    score,
+                    path.clone(),
+                    window.start_line,
+                    window.end_line,
+                    approx_tokens(&other[range]),
+                ));
+            }
+        }
+    }
+    windows.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let mut remaining = BUDGET;
+    let mut chosen: Vec<(PathBuf, usize, usize)> = Vec::new();
+    for (_, path, first, last, tokens) in windows {
+        if tokens > remaining
+            || chosen.iter().any(|(p, a, b)| *p == path && *a <= last && first <= *b)
+        {
+            continue;
+        }
+        remaining -= tokens;
+        chosen.push((path, first, last));
+    }
+    let snippet =
+        chosen.iter().any(|(p, first, last)| p == def && *first <= def_line && def_line <= *last);
+    (snippet, chosen.iter().any(|(p, _, _)| p == def))
+}
+
+fn bench_quality() {
+    let data = std::env::var("INFILL_EVAL_DATA")
+        .unwrap_or_else(|_| "/tmp/infill-context-eval/dataset.jsonl".into());
+    let Ok(text) = std::fs::read_to_string(&data) else {
+        println!(
+            "## Retrieval quality\n\n(no dataset at {data}; run scripts/context-eval-data.sh)\n"
+        );
+        return;
+    };
+    let rows: Vec<Row> = text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+    let mut by_root: HashMap<String, Vec<&Row>> = HashMap::new();
+    for row in &rows {
+        by_root.entry(row.root.clone()).or_default().push(row);
+    }
+    // lang -> (n, ours, baseline, ours without recency, symbols-only)
+    // lang -> [cursors, ours, baseline, ours: defining file present, baseline: file present]
+    let mut stats: HashMap<String, [usize; 5]> = HashMap::new();
+    let mut roots: Vec<_> = by_root.into_iter().collect();
+    roots.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut misses = Vec::new();
+    for (root, rows) in roots {
+        let index = WorkspaceIndex::default();
+        index.index_root(Path::new(&root), &IndexOptions::default(), &|_, _| {});
+        let all = index.paths();
+        let root = std::fs::canonicalize(&root).unwrap();
+        for row in rows {
+            let path = root.join(&row.file);
+            let def = root.join(&row.def_file);
+            let Ok(original) = std::fs::read_to_string(&path) else { continue };
+            let starts = lexical::line_starts(&original);
+            let Some(&line_start) = starts.get(row.line) else { continue };
+            let cursor = line_start + row.col;
+            let line_end = original[cursor..].find('\n').map_or(original.len(), |at| cursor + at);
+            let masked = format!("{}{}", &original[..cursor], &original[line_end..]);
+            let recent = recent_files(&all, &path, 20);
+            for file in recent.iter().rev() {
+                index.note_opened(file);
+            }
+            index.update_file(&path, &masked);
+            index.note_opened(&path);
+            let result = index.rank(&ContextRequest::new(&path, &masked, cursor, BUDGET));
+            let ours = result.snippets.iter().any(|s| {
+                s.path == def
+                    && s.start_line as usize <= row.def_line
+                    && row.def_line <= s.end_line as usize
+            });
+            let ours_file = result.snippets.iter().any(|s| s.path == def);
+            let (base, base_file) = baseline_hit(&recent, &masked, cursor, &def, row.def_line);
+            index.update_file(&path, &original);
+            let entry = stats.entry(row.lang.clone()).or_default();
+            entry[0] += 1;
+            entry[1] += usize::from(ours);
+            entry[2] += usize::from(base);
+            entry[3] += usize::from(ours_file);
+            entry[4] += usize::from(base_file);
+            if !ours {
+                misses.push(format!(
+                    "{}:{} `{}` -> {}:{}",
+                    row.file,
+                    row.line + 1,
+                    row.symbol,
+                    row.def_file,
+                    row.def_line + 1
+                ));
+            }
+        }
+    }
+    println!("## Retrieval quality (defining snippet inside the 2,048-token context)\n");
+    println!(
+        "| language | cursors | infill-context | baseline: Jaccard over 20 recent files | difference | defining file anywhere in context (ours / baseline) |"
+    );
+    println!("|---|---|---|---|---|---|");
+    let mut total = [0usize; 5];
+    let mut langs: Vec<_> = stats.into_iter().collect();
+    langs.sort();
+    let row = |name: &str, counts: &[usize; 5]| {
+        let pct = |x: usize| 100.0 * x as f64 / counts[0].max(1) as f64;
+        println!(
+            "| {name} | {} | {:.1}% | {:.1}% | {:+.1} pts | {:.1}% / {:.1}% |",
+            counts[0],
+            pct(counts[1]),
+            pct(counts[2]),
+            pct(counts[1]) - pct(counts[2]),
+            pct(counts[3]),
+            pct(counts[4])
+        );
+    };
+    for (lang, counts) in &langs {
+        for (sum, value) in total.iter_mut().zip(counts) {
+            *sum += value;
+        }
+        row(lang, counts);
+    }
+    row("**all**", &total);
+    println!();
+    if std::env::var("INFILL_BENCH_VERBOSE").is_ok() {
+        for miss in misses {
+            println!("miss: {miss}");
+        }
+    }
+}

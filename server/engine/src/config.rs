@@ -1,0 +1,73 @@
+//! How the in-process engine is configured: the model file, its family, context, prefix cache,
+//! GPU and speculative-decoding settings. Plain data, available without the backend so the
+//! binary's configuration always has the same shape.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ModelFamily;
+
+/// How the local engine loads and runs its model.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LocalEngineConfig {
+    /// A local GGUF file.
+    pub path: Option<PathBuf>,
+    /// A Hugging Face repository id and GGUF file name, used when `path` is unset (needs network).
+    pub hf_repo: Option<String>,
+    pub hf_file: Option<String>,
+    /// Override the prompt family detected from the tokenizer.
+    pub family: Option<ModelFamily>,
+    /// Cap the context length (tokens); defaults to the model's own.
+    pub context_length: Option<usize>,
+    /// How many prompts' KV caches to keep for reuse. Each costs up to a full context of KV.
+    pub prefix_cache_entries: usize,
+    /// Run on the CPU even when a GPU is available.
+    pub force_cpu: bool,
+    /// PagedAttention (CUDA only): KV memory in MiB, block size, and `fp8` for an FP8 KV cache.
+    pub paged_attention: Option<PagedAttentionSettings>,
+    /// Speculative decoding: a smaller draft GGUF model with the same tokenizer.
+    pub draft_path: Option<PathBuf>,
+    /// Tokens the draft model proposes per step.
+    pub speculative_gamma: usize,
+}
+
+impl Default for LocalEngineConfig {
+    fn default() -> Self {
+        Self {
+            path: None,
+            hf_repo: None,
+            hf_file: None,
+            family: None,
+            context_length: None,
+            prefix_cache_entries: 2,
+            force_cpu: !cfg!(feature = "cuda"),
+            paged_attention: None,
+            draft_path: None,
+            speculative_gamma: 4,
+        }
+    }
+}
+
+/// PagedAttention settings (CUDA).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PagedAttentionSettings {
+    pub memory_mib: Option<usize>,
+    pub gpu_utilization: Option<f32>,
+    pub block_size: usize,
+    /// `auto` (the model's dtype) or `fp8`.
+    pub kv_cache_type: String,
+}
+
+impl Default for PagedAttentionSettings {
+    fn default() -> Self {
+        Self {
+            memory_mib: None,
+            gpu_utilization: Some(0.85),
+            block_size: 32,
+            kv_cache_type: "auto".into(),
+        }
+    }
+}

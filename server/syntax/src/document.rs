@@ -1,0 +1,259 @@
+//! An open document: its text as a rope, the editor's version, its language and a syntax tree
+//! kept up to date by incremental reparsing after every edit.
+
+use std::ops::Range as ByteRange;
+use std::sync::Arc;
+
+use ropey::Rope;
+use tree_sitter::{InputEdit, Parser, Tree};
+
+use crate::language::Language;
+use crate::parse::{parse_rope, parser_for};
+use crate::position::{self, Position, PositionEncoding, Range, tree_sitter_point};
+
+/// One edit as sent by `textDocument/didChange`.
+#[derive(Clone, Debug)]
+pub struct TextChange {
+    /// The replaced range; `None` replaces the whole text.
+    pub range: Option<Range>,
+    pub text: String,
+}
+
+/// Bounds on the work a document may cause.
+#[derive(Clone, Debug)]
+pub struct DocumentLimits {
+    /// Documents longer than this many bytes keep their text but get no syntax tree.
+    pub max_tree_bytes: usize,
+    /// Time an edit may spend reparsing. A reparse that needs longer (tree-sitter's error
+    /// recovery after an unbalanced quote can take a full parse) is finished on demand, by
+    /// [`Document::parsed_tree`], instead of on the keystroke.
+    pub reparse_budget: std::time::Duration,
+}
+
+impl Default for DocumentLimits {
+    fn default() -> DocumentLimits {
+        DocumentLimits {
+            max_tree_bytes: 2 * 1024 * 1024,
+            reparse_budget: std::time::Duration::from_micros(500),
+        }
+    }
+}
+
+/// Text, version, language and syntax tree of one open document.
+pub struct Document {
+    rope: Rope,
+    version: i32,
+    language: Option<Arc<Language>>,
+    /// Present when the language has a grammar that loads; reused for every reparse.
+    parser: Option<Parser>,
+    tree: Option<Tree>,
+    /// The tree has been edited but not reparsed since (the reparse ran over its budget).
+    stale: bool,
+    limits: DocumentLimits,
+}
+
+impl std::fmt::Debug for Document {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Document")
+            .field("version", &self.version)
+            .field("language", &self.language.as_ref().map(|language| &language.name))
+            .field("len_bytes", &self.rope.len_bytes())
+            .field("has_tree", &self.tree.is_some())
+            .finish()
+    }
+}
+
+impl Document {
+    /// A document with `text`, parsed unless it is longer than `limits.max_tree_bytes`.
+    pub fn new(
+        text: &str,
+        version: i32,
+        language: Option<Arc<Language>>,
+        limits: &DocumentLimits,
+    ) -> Document {
+        let parser = language.as_deref().and_then(parser_for);
+        let mut document = Document {
+            rope: Rope::from_str(text),
+            version,
+            language,
+            parser,
+            tree: None,
+            stale: false,
+            limits: limits.clone(),
+        };
+        if document.parser.is_some() && document.over_limit() {
+            document.log_over_limit();
+        } else if let Some(parser) = &mut document.parser {
+            document.tree = parser.parse(text, None);
+        }
+        document
+    }
+
+    /// Applies one edit: clamps its positions, swaps a reversed range, updates the rope, then edits
+    /// the tree and reparses incrementally. Crossing `max_tree_bytes` drops or rebuilds the tree.
+    pub fn apply_change(&mut self, change: &TextChange, encoding: PositionEncoding) {
+        let Some(range) = change.range else {
+            self.rope = Rope::from_str(&change.text);
+            self.tree = None;
+            self.stale = false;
+            if let Some(parser) = &mut self.parser {
+                parser.reset();
+            }
+            if self.parser.is_some() && self.over_limit() {
+                self.log_over_limit();
+            } else if let Some(parser) = &mut self.parser {
+                self.tree = parser.parse(&change.text, None);
+            }
+            return;
+        };
+
+        let mut start_byte = self.byte_offset(range.start, encoding);
+        let mut old_end_byte = self.byte_offset(range.end, encoding);
+        if start_byte > old_end_byte {
+            std::mem::swap(&mut start_byte, &mut old_end_byte);
+        }
+        if start_byte == old_end_byte && change.text.is_empty() {
+            return;
+        }
+        let start_position = tree_sitter_point(&self.rope, start_byte);
+        let old_end_position = tree_sitter_point(&self.rope, old_end_byte);
+
+        let start_char = self.rope.byte_to_char(start_byte);
+        let old_end_char = self.rope.byte_to_char(old_end_byte);
+        self.rope.remove(start_char..old_end_char);
+        self.rope.insert(start_char, &change.text);
+
+        let new_end_byte = start_byte + change.text.len();
+        let edit = InputEdit {
+            start_byte,
+            old_end_byte,
+            new_end_byte,
+            start_position,
+            old_end_position,
+            new_end_position: tree_sitter_point(&self.rope, new_end_byte),
+        };
+        self.reparse(&edit);
+    }
+
+    fn reparse(&mut self, edit: &InputEdit) {
+        if self.parser.is_none() {
+            return;
+        }
+        if self.over_limit() {
+            if self.tree.take().is_some() {
+                self.log_over_limit();
+            }
+            return;
+        }
+        let Some(mut tree) = self.tree.take() else {
+            // Back under the limit: a fresh parse.
+            self.stale = false;
+            if let Some(parser) = &mut self.parser {
+                parser.reset();
+                self.tree = parse_rope(parser, &self.rope, None, None);
+            }
+            return;
+        };
+        tree.edit(edit);
+        if self.stale {
+            self.tree = Some(tree);
+            return;
+        }
+        let Some(parser) = &mut self.parser else { return };
+        match parse_rope(parser, &self.rope, Some(&tree), Some(self.limits.reparse_budget)) {
+            Some(new_tree) => self.tree = Some(new_tree),
+            None => {
+                // Over budget: keep the edited tree and finish when someone needs it.
+                parser.reset();
+                self.tree = Some(tree);
+                self.stale = true;
+            }
+        }
+    }
+
+    /// The syntax tree, reparsed first if an edit left it stale. Use this before reading
+    /// nodes; [`Document::tree`] may lag behind the text after an expensive edit.
+    pub fn parsed_tree(&mut self) -> Option<&Tree> {
+        if self.stale {
+            self.stale = false;
+            if let Some(parser) = &mut self.parser {
+                parser.reset();
+                let old = self.tree.take();
+                self.tree = parse_rope(parser, &self.rope, old.as_ref(), None);
+            }
+        }
+        self.tree.as_ref()
+    }
+
+    /// Whether [`Document::tree`] lags behind the text (see [`Document::parsed_tree`]).
+    pub fn is_tree_stale(&self) -> bool {
+        self.stale
+    }
+
+    fn over_limit(&self) -> bool {
+        self.rope.len_bytes() > self.limits.max_tree_bytes
+    }
+
+    fn log_over_limit(&self) {
+        tracing::info!(
+            len_bytes = self.rope.len_bytes(),
+            max_tree_bytes = self.limits.max_tree_bytes,
+            "document too large for a syntax tree; keeping text only"
+        );
+    }
+
+    pub fn set_version(&mut self, version: i32) {
+        self.version = version;
+    }
+
+    pub fn version(&self) -> i32 {
+        self.version
+    }
+
+    pub fn rope(&self) -> &Rope {
+        &self.rope
+    }
+
+    /// A copy of the whole text; prefer [`Document::rope`] or [`Document::slice`] on hot paths.
+    pub fn text(&self) -> String {
+        self.rope.to_string()
+    }
+
+    pub fn len_bytes(&self) -> usize {
+        self.rope.len_bytes()
+    }
+
+    /// The syntax tree; `None` without a grammar or above `max_tree_bytes`. After an edit whose
+    /// reparse ran over budget it is the edited previous tree: positions shifted, nodes not yet
+    /// re-read; [`Document::parsed_tree`] brings it up to date.
+    pub fn tree(&self) -> Option<&Tree> {
+        self.tree.as_ref()
+    }
+
+    pub fn language(&self) -> Option<&Arc<Language>> {
+        self.language.as_ref()
+    }
+
+    /// See [`position::byte_offset`].
+    pub fn byte_offset(&self, pos: Position, encoding: PositionEncoding) -> usize {
+        position::byte_offset(&self.rope, pos, encoding)
+    }
+
+    /// See [`position::position_of`].
+    pub fn position_of(&self, byte: usize, encoding: PositionEncoding) -> Position {
+        position::position_of(&self.rope, byte, encoding)
+    }
+
+    /// The text of a byte range, clamped to the text and rounded down to char boundaries; empty
+    /// when the range is reversed.
+    pub fn slice(&self, bytes: ByteRange<usize>) -> String {
+        let length = self.rope.len_bytes();
+        let start_char = self.rope.byte_to_char(bytes.start.min(length));
+        let end_char = self.rope.byte_to_char(bytes.end.min(length));
+        if start_char >= end_char {
+            return String::new();
+        }
+        self.rope.slice(start_char..end_char).to_string()
+    }
+}

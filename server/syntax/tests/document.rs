@@ -1,0 +1,168 @@
+//! Document behaviour: edits, clamping, the tree size limit, slices and the tree's positions.
+
+use infill_syntax::{
+    Document, DocumentLimits, LanguageRegistry, Position, PositionEncoding, Range, TextChange,
+    parse,
+};
+
+fn at(line: u32, character: u32) -> Position {
+    Position { line, character }
+}
+
+fn edit(start: Position, end: Position, text: &str) -> TextChange {
+    TextChange { range: Some(Range { start, end }), text: text.to_owned() }
+}
+
+fn rust_document(text: &str, limits: &DocumentLimits) -> Document {
+    let rust = LanguageRegistry::builtin().by_name("rust").expect("rust is registered");
+    Document::new(text, 1, Some(rust), limits)
+}
+
+fn assert_tree_matches_fresh_parse(document: &mut Document) {
+    let language = document.language().expect("document has a language").clone();
+    let fresh = parse(&language, &document.text()).expect("grammar loads");
+    let len_bytes = document.len_bytes();
+    let tree = document.parsed_tree().expect("document has a tree");
+    assert_eq!(tree.root_node().to_sexp(), fresh.root_node().to_sexp());
+    assert_eq!(tree.root_node().end_byte(), len_bytes);
+    assert_eq!(tree.root_node().end_position(), fresh.root_node().end_position());
+}
+
+#[test]
+fn document_is_send_and_sync() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Document>();
+}
+
+#[test]
+fn edits_update_text_and_tree() {
+    let mut document = rust_document("fn main() {\n}\n", &DocumentLimits::default());
+    assert!(document.tree().is_some());
+    document.apply_change(
+        &edit(at(0, 11), at(0, 11), "\n    let 日本 = \"😀\";"),
+        PositionEncoding::Utf16,
+    );
+    assert_eq!(document.text(), "fn main() {\n    let 日本 = \"😀\";\n}\n");
+    assert_tree_matches_fresh_parse(&mut document);
+    let let_node = document
+        .tree()
+        .and_then(|tree| tree.root_node().named_descendant_for_byte_range(16, 19))
+        .expect("a node at `let`");
+    assert_eq!(let_node.kind(), "let_declaration");
+    assert_eq!(let_node.start_position(), tree_sitter::Point { row: 1, column: 4 });
+
+    // Delete the emoji using UTF-16 units: `    let 日本 = "` is 14 units, the emoji 2 more.
+    document.apply_change(&edit(at(1, 14), at(1, 16), ""), PositionEncoding::Utf16);
+    assert_eq!(document.text(), "fn main() {\n    let 日本 = \"\";\n}\n");
+    assert_tree_matches_fresh_parse(&mut document);
+}
+
+#[test]
+fn reversed_range_is_swapped_and_positions_clamp() {
+    let mut document = rust_document("let a = 1;\nlet b = 2;\n", &DocumentLimits::default());
+    document.apply_change(&edit(at(1, 0), at(0, 4), "X"), PositionEncoding::Utf8);
+    assert_eq!(document.text(), "let Xlet b = 2;\n");
+    document.apply_change(&edit(at(0, 99), at(7, 0), "!"), PositionEncoding::Utf32);
+    assert_eq!(document.text(), "let Xlet b = 2;!");
+    assert_tree_matches_fresh_parse(&mut document);
+}
+
+#[test]
+fn crlf_edits_keep_tree_positions_right() {
+    let mut document = rust_document("fn a() {}\r\nfn b() {}\r\n", &DocumentLimits::default());
+    document.apply_change(&edit(at(1, 9), at(1, 9), "\r\nfn c() {}"), PositionEncoding::Utf16);
+    assert_eq!(document.text(), "fn a() {}\r\nfn b() {}\r\nfn c() {}\r\n");
+    assert_tree_matches_fresh_parse(&mut document);
+    let root = document.tree().map(|tree| tree.root_node()).expect("tree");
+    let last = root.named_child(2).expect("third function");
+    assert_eq!(last.start_position(), tree_sitter::Point { row: 2, column: 0 });
+    assert_eq!(document.position_of(last.start_byte(), PositionEncoding::Utf16), at(2, 0));
+}
+
+#[test]
+fn full_replacement_reparses() {
+    let mut document = rust_document("fn a() {}", &DocumentLimits::default());
+    document.apply_change(
+        &TextChange { range: None, text: "struct S;\n".to_owned() },
+        PositionEncoding::Utf16,
+    );
+    assert_eq!(document.text(), "struct S;\n");
+    assert_tree_matches_fresh_parse(&mut document);
+}
+
+#[test]
+fn over_the_size_limit_keeps_text_but_no_tree() {
+    let limits = DocumentLimits { max_tree_bytes: 32, ..Default::default() };
+    let mut document = rust_document("fn a() {}\n", &limits);
+    assert!(document.tree().is_some());
+
+    // Growing past the limit drops the tree; edits keep applying to the text.
+    document.apply_change(
+        &edit(at(1, 0), at(1, 0), "fn bbbbbbbbbbbbbbbbbbbbbbbbb() {}\n"),
+        PositionEncoding::Utf16,
+    );
+    assert!(document.len_bytes() > 32);
+    assert!(document.tree().is_none());
+    document.apply_change(&edit(at(0, 3), at(0, 4), "日"), PositionEncoding::Utf16);
+    assert_eq!(document.text(), "fn 日() {}\nfn bbbbbbbbbbbbbbbbbbbbbbbbb() {}\n");
+    assert!(document.tree().is_none());
+
+    // Shrinking below the limit builds the tree again.
+    document.apply_change(&edit(at(1, 0), at(2, 0), ""), PositionEncoding::Utf16);
+    assert_eq!(document.text(), "fn 日() {}\n");
+    assert_tree_matches_fresh_parse(&mut document);
+
+    // A document opened over the limit starts without a tree.
+    let big = "x".repeat(33);
+    let mut document = rust_document(&big, &limits);
+    assert!(document.tree().is_none());
+    document.apply_change(&edit(at(0, 0), at(0, 2), "y"), PositionEncoding::Utf8);
+    assert_eq!(document.text(), format!("y{}", "x".repeat(31)));
+    assert!(document.tree().is_some(), "exactly at the limit still gets a tree");
+}
+
+#[test]
+fn plain_text_documents_have_no_tree() {
+    let mut document = Document::new("hello\nworld", 3, None, &DocumentLimits::default());
+    assert!(document.tree().is_none());
+    assert!(document.language().is_none());
+    document.apply_change(&edit(at(1, 0), at(1, 5), "there"), PositionEncoding::Utf16);
+    assert_eq!(document.text(), "hello\nthere");
+    document.set_version(4);
+    assert_eq!(document.version(), 4);
+}
+
+#[test]
+fn slice_is_clamped_to_text_and_char_boundaries() {
+    let document = Document::new("a日b", 1, None, &DocumentLimits::default());
+    assert_eq!(document.slice(0..1), "a");
+    assert_eq!(document.slice(1..4), "日");
+    assert_eq!(document.slice(2..5), "日b", "a start inside a char rounds down");
+    assert_eq!(document.slice(3..100), "日b");
+    let (start, end) = (4, 2);
+    assert_eq!(document.slice(start..end), "", "a reversed range is empty");
+    assert_eq!(document.slice(100..200), "");
+    assert_eq!(document.rope().len_chars(), 3);
+}
+
+#[test]
+fn an_edit_over_its_reparse_budget_is_finished_on_demand() {
+    let limits = DocumentLimits { reparse_budget: std::time::Duration::ZERO, ..Default::default() };
+    let mut text = String::from("fn main() {\n");
+    for i in 0..400 {
+        text.push_str(&format!("    let value_{i} = {i} * 2;\n"));
+    }
+    text.push_str("}\n");
+    let mut document = rust_document(&text, &limits);
+    assert!(!document.is_tree_stale());
+    // An unbalanced quote makes the rest of the file a string: an expensive reparse.
+    document.apply_change(&edit(at(1, 4), at(1, 4), "\""), PositionEncoding::Utf16);
+    assert!(document.is_tree_stale(), "a zero budget cannot reparse");
+    document.apply_change(&edit(at(2, 4), at(2, 4), "x"), PositionEncoding::Utf16);
+    assert!(document.is_tree_stale());
+    // The stale tree's positions were still shifted by the edits.
+    let end = document.tree().map(|tree| tree.root_node().end_byte());
+    assert_eq!(end, Some(document.len_bytes()));
+    assert_tree_matches_fresh_parse(&mut document);
+    assert!(!document.is_tree_stale());
+}

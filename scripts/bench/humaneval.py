@@ -14,11 +14,13 @@ Scoring: a sample passes when the document, followed by the task's `test` and
 (timeout 10 s, 2 GiB address space, own process group). Generated code never runs in this
 process. Two ways to rebuild the document are reported:
 
-* `editor` (the headline): the text the editor holds after accepting the suggestion. The example
-  gives the cursor its own empty line (its `--layout editor`), so the document is
-  `prompt + completion + "\\n" + suffix` (no extra newline when the suffix starts with one).
-* `strict`: `prompt + completion + suffix`, byte for byte. A completion that does not end with a
-  newline is glued onto the suffix's first line, which is almost always a syntax error; the
+* `editor` (the headline): the text the editor holds after accepting the suggestion,
+  `prompt + typed + completion + separator + suffix`, where the example reports `typed` (the
+  auto-indentation its default `--layout indent` types on the cursor's new line; empty for
+  `naive`) and `separator` (the newline that gives the cursor its own line, unless the suffix
+  starts with one). A raw HumanEval prefix ends at a line start and the suffix starts with the
+  next line's code, so without that newline any completion not ending in one is glued onto it.
+* `strict`: `prompt + typed + completion + suffix`, the brief's byte-for-byte concatenation. The
   pipeline trims trailing newlines, so `strict` mostly measures that convention, not quality.
 
 Usage:
@@ -75,19 +77,16 @@ def load_tasks(path: Path, pick: str) -> list[dict]:
     return chosen
 
 
-def editor_separator(suffix: str, layout: str) -> str:
-    """The newline the example's `--layout editor` inserts after the cursor."""
-    if layout == "editor" and suffix and not suffix.startswith("\n"):
-        return "\n"
-    return ""
-
-
-def program(task: dict, completion: str, join: str, layout: str) -> str:
+def program(task: dict, row: dict, join: str) -> str:
+    """The test program for one sample. `typed` and `separator` come from the example: what the
+    simulated editor typed at the cursor and the newline it put after it (see its `--layout`)."""
     prefix, suffix = task["prompt"], task["suffix"]
+    completion = row.get("completion") or ""
+    typed = row.get("typed") or ""
     if join == "editor":
-        document = prefix + completion + editor_separator(suffix, layout) + suffix
+        document = prefix + typed + completion + (row.get("separator") or "") + suffix
     else:
-        document = prefix + completion + suffix
+        document = prefix + typed + completion + suffix
     return document + "\n" + task["test"] + f"\ncheck({task['entry_point']})\n"
 
 
@@ -143,10 +142,18 @@ def read_results(path: Path) -> dict[str, dict]:
     return results
 
 
+def result_path(out_dir: Path, name: str, arm: str) -> Path:
+    """`name` is `file-pick-layout-tN`; the naive arm does not depend on the layout."""
+    if arm == "naive":
+        short, pick, _layout, tokens = name.split("-")
+        name = f"{short}-{pick}-{tokens}"
+    return out_dir / f"{name}-{arm}.jsonl"
+
+
 def generate(tasks: list[dict], arms: list[str], out_dir: Path, name: str, args) -> float:
     """Runs the example for `arms` (one process, one engine load) on the tasks not yet in the
     output files; returns the wall time spent."""
-    paths = {arm: out_dir / f"{name}-{arm}.jsonl" for arm in arms}
+    paths = {arm: result_path(out_dir, name, arm) for arm in arms}
     done = {arm: read_results(path) for arm, path in paths.items()}
     todo = [t for t in tasks if any(t["task_id"] not in done[arm] for arm in arms)]
     if not todo:
@@ -194,13 +201,12 @@ def generate(tasks: list[dict], arms: list[str], out_dir: Path, name: str, args)
     return time.monotonic() - started
 
 
-def score(tasks: list[dict], rows: dict[str, dict], join: str, layout: str, jobs: int,
+def score(tasks: list[dict], rows: dict[str, dict], join: str, jobs: int,
           timeout: float) -> list[tuple[str, bool, str]]:
     by_id = {t["task_id"]: t for t in tasks}
 
     def one(task_id: str) -> tuple[str, bool, str]:
-        ok, why = run_program(program(by_id[task_id], rows[task_id]["completion"] or "", join,
-                                      layout), timeout)
+        ok, why = run_program(program(by_id[task_id], rows[task_id], join), timeout)
         return task_id, ok, why
 
     ids = [t["task_id"] for t in tasks if t["task_id"] in rows]
@@ -215,7 +221,8 @@ def main() -> None:
                         help="pipeline,raw,naive,canonical (pipeline and raw share a generation)")
     parser.add_argument("--pick", choices=["first", "middle"], default="middle")
     parser.add_argument("--limit", type=int, default=None, help="only the first N problems")
-    parser.add_argument("--layout", choices=["editor", "literal"], default="editor")
+    parser.add_argument("--layout", choices=["indent", "editor", "literal"], default="indent",
+                        help="how the example lays the task out as an editor buffer (see its docs)")
     parser.add_argument("--max-tokens", type=int, default=128)
     parser.add_argument("--max-lines", type=int, default=16)
     parser.add_argument("--budget-ms", type=int, default=30000)
@@ -243,8 +250,8 @@ def main() -> None:
             tasks = tasks[: args.limit]
         name = f"{short}-{args.pick}-{args.layout}-t{args.max_tokens}"
         if args.fresh and not args.score_only:
-            for path in args.out.glob(f"{name}-*.jsonl"):
-                path.unlink()
+            for arm in model_arms:
+                result_path(args.out, name, arm).unlink(missing_ok=True)
         # One generation serves pipeline and raw; naive is its own run.
         groups = [[a for a in model_arms if a in ("pipeline", "raw")], [a for a in model_arms if a == "naive"]]
         for group in groups:
@@ -255,13 +262,14 @@ def main() -> None:
                 timings.append((short, ",".join(shared), wall))
         for arm in arms:
             if arm == "canonical":
-                rows = {t["task_id"]: {"completion": t["canonical_solution"]} for t in tasks}
+                rows = {t["task_id"]: {"completion": t["canonical_solution"], "typed": "", "separator": ""}
+                        for t in tasks}
             else:
-                rows = read_results(args.out / f"{name}-{arm}.jsonl")
+                rows = read_results(result_path(args.out, name, arm))
                 rows = {k: v for k, v in rows.items() if k in {t["task_id"] for t in tasks}}
             results = {}
             for join in ("editor", "strict"):
-                results[join] = score(tasks, rows, join, args.layout, args.jobs, args.timeout)
+                results[join] = score(tasks, rows, join, args.jobs, args.timeout)
             n = len(results["editor"])
             passed = {join: sum(ok for _, ok, _ in r) for join, r in results.items()}
             failures[(short, arm)] = collections.Counter(

@@ -3,7 +3,8 @@
 local h = dofile(vim.fn.fnamemodify(debug.getinfo(1, 'S').source:sub(2), ':h') .. '/harness.lua')
 
 local capabilities = vim.lsp.protocol.make_client_capabilities()
-capabilities.textDocument.inlineCompletion = nil
+-- nil would be filled back in from the defaults; vim.NIL is sent as null.
+capabilities.textDocument.inlineCompletion = vim.NIL
 local bufnr, client = h.open('src/orders.py', capabilities)
 if client.server_capabilities.inlineCompletionProvider then
   h.finish(false, 'the server offered inline completion to a client without it')

@@ -113,8 +113,14 @@ pub fn convert(
         gguf_file::write(&mut writer, &metadata_refs, &tensor_refs)?;
         std::io::Write::flush(&mut writer)?;
     }
-    partial
+    let file = partial
         .persist(output)
         .with_context(|| format!("cannot move the converted model to {}", output.display()))?;
+    // A temporary file is private (0600); a model is ordinary data.
+    #[cfg_attr(not(unix), allow(unused_mut))]
+    let mut permissions = file.metadata()?.permissions();
+    #[cfg(unix)]
+    std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o644);
+    file.set_permissions(permissions)?;
     Ok(report)
 }

@@ -63,7 +63,9 @@ pub struct GenerateRequest {
     /// Stop as soon as the output contains one of these (not included in the output).
     pub stop: Vec<String>,
     pub max_tokens: usize,
-    /// Wall-clock budget for the whole request; the engine stops decoding when it runs out.
+    /// Wall-clock budget for generating, counted from the first output token; the engine stops
+    /// decoding when it runs out. A prompt's prefill is not cut short: its KV stays cached for
+    /// the next request (cancel the generation to stop waiting for it).
     pub time_budget: Option<Duration>,
     /// 0.0 means greedy decoding.
     pub temperature: f32,

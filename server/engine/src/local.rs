@@ -259,7 +259,6 @@ impl Run {
 
     async fn run(self, gate: OwnedMutexGuard<()>) -> Result<(), EngineError> {
         let started = Instant::now();
-        let deadline = self.request.time_budget.map(|budget| started + budget);
         let (message, prompt_tokens) = match &self.request.input {
             PromptInput::Text(text) => {
                 let mut ids = LocalEngine::tokenize(&self.model, text).await?;
@@ -303,18 +302,17 @@ impl Run {
         let mut first_token = None;
         let mut cached_tokens = 0;
         let mut engine_finished = false;
+        // The budget counts from the first token: a prefill is never cut short by it (its KV
+        // is what the next keystroke's request starts from).
+        let mut deadline: Option<Instant> = None;
+        let far = Instant::now() + Duration::from_secs(24 * 3600);
         let reason = loop {
-            let next = match deadline {
-                Some(deadline) => {
-                    match tokio::time::timeout_at(deadline.into(), receiver.recv()).await {
-                        Ok(next) => next,
-                        Err(_) => break FinishReason::TimeBudget,
-                    }
+            let next = tokio::select! {
+                next = receiver.recv() => next,
+                _ = self.events.closed() => break FinishReason::Cancelled,
+                _ = tokio::time::sleep_until(deadline.unwrap_or(far).into()), if deadline.is_some() => {
+                    break FinishReason::TimeBudget
                 }
-                None => tokio::select! {
-                    next = receiver.recv() => next,
-                    _ = self.events.closed() => break FinishReason::Cancelled,
-                },
             };
             let Some(response) = next else {
                 engine_finished = true;
@@ -322,6 +320,7 @@ impl Run {
             };
             if first_token.is_none() {
                 first_token = Some(started.elapsed());
+                deadline = self.request.time_budget.map(|budget| Instant::now() + budget);
                 let (lookups, hit) = mistralrs_core::last_prefix_cache_hit();
                 if lookups > lookups_before {
                     cached_tokens = hit;

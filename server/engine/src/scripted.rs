@@ -158,7 +158,9 @@ impl Engine for ScriptedEngine {
                 if generated >= request.max_tokens {
                     break;
                 }
-                if request.time_budget.is_some_and(|budget| started.elapsed() >= budget) {
+                let decoding = first_token.map(|first| started.elapsed() - first);
+                if request.time_budget.zip(decoding).is_some_and(|(budget, spent)| spent >= budget)
+                {
                     reason = FinishReason::TimeBudget;
                     break;
                 }

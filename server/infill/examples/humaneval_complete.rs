@@ -18,12 +18,20 @@
 //! call hits the completer's identical-request cache, so it post-processes the very text the
 //! `pipeline` call generated. Its `ms`/token figures are those of that shared generation.
 //!
-//! Layout (`--layout editor|literal`, default `editor`): HumanEval's prefix ends at a line start
-//! and its suffix usually starts with the next line's code. `literal` puts the cursor right
-//! before that code (`text = prefix + suffix`), so the cursor line looks like `|    x = 1` and the
-//! pipeline can only make a one-line suggestion that the editor would glue onto `x = 1`.
-//! `editor` gives the cursor its own empty line, as an editor does after Enter:
-//! `text = prefix + "\n" + suffix` unless the suffix already starts with a newline.
+//! Layout (`--layout indent|editor|literal`, default `indent`): HumanEval's prefix ends at a line
+//! start and its suffix usually starts with the next line's code.
+//! - `literal`: `text = prefix + suffix`; the cursor sits right before that code (`|    x = 1`),
+//!   so the pipeline can only make a one-line suggestion that the editor glues onto `x = 1`.
+//! - `editor`: the cursor gets its own empty line, as after Enter: `text = prefix + "\n" +
+//!   suffix` (no extra newline when the suffix starts with one); the cursor is at column 0.
+//! - `indent`: `editor` plus the indentation an editor's auto-indent types on the new line (that
+//!   of the previous non-blank line of the prefix, four more after a line ending in `:`). Only
+//!   the prefix decides it, never the hidden solution.
+//!
+//! Each output line also carries `typed` (what the simulated editor typed at the cursor before
+//! completing) and `separator` (the newline added after the cursor), so the scorer can rebuild
+//! the document the editor holds after accepting: `prefix + typed + completion + separator +
+//! suffix`. The `naive` arm gets `typed = ""` and the `editor` separator in every layout.
 //!
 //! Options: `--max-tokens 128 --max-lines 16 --budget-ms 30000 --limit N`.
 
@@ -70,6 +78,7 @@ impl Arm {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Layout {
+    Indent,
     Editor,
     Literal,
 }
@@ -87,7 +96,7 @@ struct Options {
 fn parse_args() -> anyhow::Result<Options> {
     let mut options = Options {
         arms: vec![Arm::Pipeline, Arm::Raw],
-        layout: Layout::Editor,
+        layout: Layout::Indent,
         max_tokens: 128,
         max_lines: 16,
         budget: Duration::from_secs(30),
@@ -103,9 +112,10 @@ fn parse_args() -> anyhow::Result<Options> {
             }
             "--layout" => {
                 options.layout = match value()?.as_str() {
+                    "indent" => Layout::Indent,
                     "editor" => Layout::Editor,
                     "literal" => Layout::Literal,
-                    other => bail!("unknown layout `{other}` (editor, literal)"),
+                    other => bail!("unknown layout `{other}` (indent, editor, literal)"),
                 }
             }
             "--max-tokens" => options.max_tokens = value()?.parse()?,
@@ -114,7 +124,7 @@ fn parse_args() -> anyhow::Result<Options> {
             "--limit" => options.limit = Some(value()?.parse()?),
             "-h" | "--help" => {
                 eprintln!(
-                    "usage: humaneval_complete [--arm pipeline,raw,naive] [--layout editor|literal] \
+                    "usage: humaneval_complete [--arm pipeline,raw,naive] [--layout indent|editor|literal] \
                      [--max-tokens N] [--max-lines N] [--budget-ms MS] [--limit N] < tasks.jsonl"
                 );
                 std::process::exit(0);
@@ -128,13 +138,45 @@ fn parse_args() -> anyhow::Result<Options> {
     Ok(options)
 }
 
-/// The document text and cursor for a task in the chosen layout.
-fn layout(prefix: &str, suffix: &str, layout: Layout) -> (String, usize) {
-    let separator = match layout {
-        Layout::Editor if !suffix.is_empty() && !suffix.starts_with('\n') => "\n",
-        _ => "",
+/// A task laid out as an editor buffer.
+#[derive(Debug, PartialEq, Eq)]
+struct Buffer {
+    text: String,
+    cursor: usize,
+    /// Typed at the cursor before completing (auto-indentation).
+    typed: String,
+    /// Inserted right after the cursor (the cursor's own line).
+    separator: &'static str,
+}
+
+/// The indentation an editor's auto-indent puts on a new line after `prefix`: the previous
+/// non-blank line's, plus four spaces after a line that ends with `:` (a Python block opener).
+fn auto_indent(prefix: &str) -> String {
+    let Some(previous) = prefix.lines().rev().find(|line| !line.trim().is_empty()) else {
+        return String::new();
     };
-    (format!("{prefix}{separator}{suffix}"), prefix.len())
+    let indent: String = previous.chars().take_while(|c| *c == ' ' || *c == '\t').collect();
+    let code = previous.split(" #").next().unwrap_or(previous).trim_end();
+    if code.ends_with(':') { format!("{indent}    ") } else { indent }
+}
+
+/// The buffer for a task in the chosen layout.
+fn layout(prefix: &str, suffix: &str, layout: Layout) -> Buffer {
+    let separator = separator(suffix, layout);
+    let typed = match layout {
+        Layout::Indent if prefix.is_empty() || prefix.ends_with('\n') => auto_indent(prefix),
+        _ => String::new(),
+    };
+    let text = format!("{prefix}{typed}{separator}{suffix}");
+    Buffer { cursor: prefix.len() + typed.len(), text, typed, separator }
+}
+
+/// The newline that gives the cursor its own line (none in the literal layout).
+fn separator(suffix: &str, layout: Layout) -> &'static str {
+    match layout {
+        Layout::Editor | Layout::Indent if !suffix.is_empty() && !suffix.starts_with('\n') => "\n",
+        _ => "",
+    }
 }
 
 /// The pipeline's input for a task, built as `infill::cli::completion_input` builds it for a
@@ -303,23 +345,27 @@ async fn complete_naive(engine: &Arc<dyn Engine>, options: &Options, prefix: &st
     }
 }
 
-fn write_line(
-    out: &mut impl Write,
-    task_id: &Value,
-    arm: Arm,
-    shape: &str,
-    o: &Outcome,
-) -> anyhow::Result<()> {
+/// What one output line says about its task besides the arm's outcome.
+struct Written<'a> {
+    task_id: &'a Value,
+    shape: &'a str,
+    typed: &'a str,
+    separator: &'a str,
+}
+
+fn write_line(out: &mut impl Write, w: &Written<'_>, arm: Arm, o: &Outcome) -> anyhow::Result<()> {
     let line = json!({
-        "task_id": task_id,
+        "task_id": w.task_id,
         "arm": arm.name(),
+        "typed": w.typed,
+        "separator": w.separator,
         "completion": o.completion,
         "ms": o.ms as u64,
         "prompt_tokens": o.stats.as_ref().map(|s| s.prompt_tokens),
         "computed_tokens": o.stats.as_ref().map(|s| s.computed_tokens),
         "generated_tokens": o.stats.as_ref().map(|s| s.generated_tokens),
         "source": o.source,
-        "shape": shape,
+        "shape": w.shape,
         "error": o.error,
     });
     writeln!(out, "{line}")?;
@@ -359,22 +405,35 @@ async fn main() -> anyhow::Result<()> {
             .and_then(Value::as_str)
             .context("a task has no prefix/prompt")?;
         let suffix = task.get("suffix").and_then(Value::as_str).unwrap_or("");
-        let (text, cursor) = layout(prefix, suffix, options.layout);
-        let input = completion_input(&text, cursor);
+        let buffer = layout(prefix, suffix, options.layout);
+        let input = completion_input(&buffer.text, buffer.cursor);
         let shape = shape_name(&input, &options);
+        let written = Written {
+            task_id: &task_id,
+            shape: &shape,
+            typed: &buffer.typed,
+            separator: buffer.separator,
+        };
         if wants(Arm::Pipeline) || wants(Arm::Raw) {
             let (pipeline, raw) =
                 complete_pipeline_and_raw(&engine, settings(&options, true), input).await;
             if wants(Arm::Pipeline) {
-                write_line(&mut out, &task_id, Arm::Pipeline, &shape, &pipeline)?;
+                write_line(&mut out, &written, Arm::Pipeline, &pipeline)?;
             }
             if wants(Arm::Raw) {
-                write_line(&mut out, &task_id, Arm::Raw, &shape, &raw)?;
+                write_line(&mut out, &written, Arm::Raw, &raw)?;
             }
         }
         if wants(Arm::Naive) {
             let naive = complete_naive(&engine, &options, prefix).await;
-            write_line(&mut out, &task_id, Arm::Naive, "none", &naive)?;
+            // The naive arm ignores the layout: the bare prefix, the cursor on its own line.
+            let written = Written {
+                shape: "none",
+                typed: "",
+                separator: separator(suffix, Layout::Editor),
+                ..written
+            };
+            write_line(&mut out, &written, Arm::Naive, &naive)?;
         }
     }
     Ok(())
@@ -397,8 +456,28 @@ mod tests {
 
     #[test]
     fn layouts() {
-        assert_eq!(layout("a\n", "    b\n", Layout::Editor), ("a\n\n    b\n".to_string(), 2));
-        assert_eq!(layout("a\n", "\n    b\n", Layout::Editor), ("a\n\n    b\n".to_string(), 2));
-        assert_eq!(layout("a\n", "    b\n", Layout::Literal), ("a\n    b\n".to_string(), 2));
+        let b = |text: &str, cursor, typed: &str, separator| Buffer {
+            text: text.into(),
+            cursor,
+            typed: typed.into(),
+            separator,
+        };
+        assert_eq!(layout("a\n", "    b\n", Layout::Editor), b("a\n\n    b\n", 2, "", "\n"));
+        assert_eq!(layout("a\n", "\n    b\n", Layout::Editor), b("a\n\n    b\n", 2, "", ""));
+        assert_eq!(layout("a\n", "    b\n", Layout::Literal), b("a\n    b\n", 2, "", ""));
+        let prefix = "def f(x):\n    \"\"\"Doc.\"\"\"\n\n";
+        let indented = layout(prefix, "    return x\n", Layout::Indent);
+        assert_eq!(indented.typed, "    ");
+        assert_eq!(indented.cursor, prefix.len() + 4);
+        assert_eq!(&indented.text[indented.cursor..], "\n    return x\n");
+    }
+
+    #[test]
+    fn auto_indents_like_an_editor() {
+        assert_eq!(auto_indent(""), "");
+        assert_eq!(auto_indent("def f():\n"), "    ");
+        assert_eq!(auto_indent("def f():\n    for x in y:  # loop\n"), "        ");
+        assert_eq!(auto_indent("def f():\n    x = 1\n\n"), "    ");
+        assert_eq!(auto_indent("def f():\n        return x\n"), "        ");
     }
 }

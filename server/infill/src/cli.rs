@@ -67,7 +67,13 @@ pub fn completion_input(location: &Location) -> anyhow::Result<CompletionInput> 
 
 /// `infill complete FILE:LINE:COL`.
 pub async fn complete(config: &Config, location: &Location, json: bool) -> anyhow::Result<()> {
-    let input = completion_input(location)?;
+    let mut input = completion_input(location)?;
+    if config.context.enabled {
+        let (context, path, repo_name) = workspace_context(config, location, &input)?;
+        input.context = context;
+        input.path = path;
+        input.repo_name = repo_name;
+    }
     let engine = crate::engine::load(config.model.clone()).await?;
     let settings = CompletionSettings {
         max_tokens: config.completion.max_tokens,
@@ -105,6 +111,26 @@ pub async fn complete(config: &Config, location: &Location, json: bool) -> anyho
         }
     }
     Ok(())
+}
+
+/// Indexes the workspace around `location` and returns the context files for its cursor, the
+/// file's path relative to the root, and the root's name.
+fn workspace_context(
+    config: &Config,
+    location: &Location,
+    input: &CompletionInput,
+) -> anyhow::Result<(Vec<infill_engine::ContextFile>, String, String)> {
+    use crate::workspace::{Workspace, root_for};
+    let root = root_for(&location.path);
+    let file = std::fs::canonicalize(&location.path)
+        .with_context(|| format!("cannot resolve {}", location.path.display()))?;
+    let workspace = Workspace::default();
+    workspace.set_config(config.context.clone());
+    workspace.index_root(&root, &|_, _| {});
+    let context = workspace.context_for_completion(&file, &input.text, input.cursor);
+    let path = file.strip_prefix(&root).unwrap_or(&file).to_string_lossy().into_owned();
+    let repo = root.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    Ok((context, path, repo))
 }
 
 /// `infill context FILE:LINE:COL`: indexes the workspace around the file and prints the ranked

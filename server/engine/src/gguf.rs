@@ -399,7 +399,7 @@ pub(crate) mod tests {
         out.extend(2u64.to_le_bytes());
         out.extend(0u32.to_le_bytes());
         out.extend(0u64.to_le_bytes());
-        while out.len() % 32 != 0 {
+        while !out.len().is_multiple_of(32) {
             out.push(0);
         }
         out.extend([0u8; 32]);
@@ -415,7 +415,7 @@ pub(crate) mod tests {
     #[test]
     fn reads_metadata_tensors_and_family() {
         let file = write(&tiny_gguf(&["<|endoftext|>", "<file_sep>", "<filename>", "a"]));
-        let info = GgufInfo::read(&file.path()).unwrap();
+        let info = GgufInfo::read(file.path()).unwrap();
         assert_eq!(info.architecture(), Some("llama"));
         assert_eq!(info.arch_u64("block_count"), Some(30));
         assert_eq!(info.tokens().len(), 4);
@@ -428,22 +428,22 @@ pub(crate) mod tests {
     fn a_truncated_file_is_named_as_such() {
         let bytes = tiny_gguf(&["a"]);
         let file = write(&bytes[..bytes.len() - 10]);
-        match GgufInfo::read(&file.path()) {
+        match GgufInfo::read(file.path()) {
             Err(GgufError::Truncated { expected, actual, .. }) => assert!(expected > actual),
             other => panic!("expected Truncated, got {other:?}"),
         }
         let file = write(&bytes[..40]);
-        assert!(matches!(GgufInfo::read(&file.path()), Err(GgufError::Malformed { .. })));
+        assert!(matches!(GgufInfo::read(file.path()), Err(GgufError::Malformed { .. })));
     }
 
     #[test]
     fn a_foreign_or_missing_file_is_a_clear_error() {
         let file = write(b"<html>not a model</html>");
-        let error = GgufInfo::read(&file.path()).unwrap_err();
+        let error = GgufInfo::read(file.path()).unwrap_err();
         assert!(matches!(error, GgufError::NotGguf { .. }));
         assert!(error.to_string().contains("not a GGUF model file"));
         let empty = write(b"");
-        assert!(matches!(GgufInfo::read(&empty.path()), Err(GgufError::NotGguf { .. })));
+        assert!(matches!(GgufInfo::read(empty.path()), Err(GgufError::NotGguf { .. })));
         let missing = Path::new("/nonexistent/model.gguf");
         let error = GgufInfo::read(missing).unwrap_err();
         assert!(error.to_string().contains("/nonexistent/model.gguf"));

@@ -121,10 +121,11 @@ impl Workspace {
         let line = text[..cursor.min(text.len())].matches('\n').count();
         {
             let sticky = self.sticky.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(sticky) = sticky.as_ref() {
-                if sticky.path == path && sticky.line.abs_diff(line) <= STICKY_LINES {
-                    return sticky.files.clone();
-                }
+            if let Some(sticky) = sticky.as_ref()
+                && sticky.path == path
+                && sticky.line.abs_diff(line) <= STICKY_LINES
+            {
+                return sticky.files.clone();
             }
         }
         // Bring the index up to the live buffer before ranking from it.

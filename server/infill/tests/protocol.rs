@@ -147,7 +147,7 @@ async fn a_thousand_incremental_edits_with_emoji_match_a_string_model() {
         let line = (seed >> 33) as usize % lines.len();
         let chars: Vec<char> = lines[line].chars().collect();
         let column = (seed >> 20) as usize % (chars.len() + 1);
-        let deleting = seed % 5 == 0 && column < chars.len();
+        let deleting = seed.is_multiple_of(5) && column < chars.len();
         let character = utf16_len(&chars[..column].iter().collect::<String>());
         let (end_character, text) = if deleting {
             (character + chars[column].len_utf16() as u32, "")
@@ -332,4 +332,77 @@ async fn a_panicking_engine_is_answered_as_an_internal_error() {
     assert_eq!(boom["error"]["code"], -32603, "{boom}");
     let status = client.request("infill/status", json!({})).await;
     assert_eq!(status["result"]["open_documents"], 1, "{status}");
+}
+
+#[tokio::test]
+async fn indexes_the_workspace_with_progress_and_serves_ranked_context() {
+    let root = tempfile::tempdir().unwrap();
+    let src = root.path().join("src");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::write(
+        src.join("pricing.py"),
+        "def unit_price(item):\n    \"\"\"Price of one unit.\"\"\"\n    return item[\"price\"]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.path().join(".env"),
+        "API_TOKEN=ghp_abcdefghijklmnopqrstuvwxyz0123456789\n",
+    )
+    .unwrap();
+    let orders = "from pricing import unit_price\n\ndef total(items):\n    return sum(unit_price(i) for i in items)\n";
+    std::fs::write(src.join("orders.py"), orders).unwrap();
+    let root_uri = format!("file://{}", root.path().display());
+    let uri = format!("{root_uri}/src/orders.py");
+
+    let mut client = start(EngineSource::Configured);
+    let response = client
+        .request(
+            "initialize",
+            json!({"processId": null, "rootUri": root_uri, "capabilities": {"window": {"workDoneProgress": true}}}),
+        )
+        .await;
+    assert!(response.get("error").is_none(), "{response}");
+    client.notify("initialized", json!({})).await;
+    open(&mut client, &uri, "python", orders).await;
+
+    let params = json!({"textDocument": {"uri": uri}, "position": {"line": 3, "character": 15}});
+    let mut context = Value::Null;
+    for _ in 0..200 {
+        context = client.request("infill/context", params.clone()).await;
+        if context["result"]["snippets"].as_array().is_some_and(|s| !s.is_empty()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let snippets = context["result"]["snippets"].as_array().expect("snippets");
+    let last = snippets.last().unwrap();
+    assert_eq!(last["relative_path"], "src/pricing.py", "{context}");
+    assert!(last["text"].as_str().unwrap().contains("def unit_price"));
+    assert!(last["reason"].as_str().unwrap().contains("unit_price"), "{last}");
+    let prompt = context["result"]["prompt"].as_str().unwrap();
+    assert!(prompt.contains("def unit_price") && prompt.ends_with("    return sum("), "{prompt}");
+    assert!(!context.to_string().contains("ghp_"), "a secret reached the context");
+
+    // Indexing reported $/progress: begin, then end.
+    let ended = |client: &TestClient| {
+        client
+            .pending
+            .iter()
+            .any(|m| m["method"] == "$/progress" && m["params"]["value"]["kind"] == "end")
+    };
+    for _ in 0..100 {
+        if ended(&client) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let _ = client.request("infill/status", json!({})).await;
+    }
+    let progress: Vec<&Value> =
+        client.pending.iter().filter(|m| m["method"] == "$/progress").collect();
+    assert!(
+        progress.iter().any(|m| m["params"]["value"]["kind"] == "begin"),
+        "{:?}",
+        client.pending
+    );
+    assert!(progress.iter().any(|m| m["params"]["value"]["kind"] == "end"), "{:?}", client.pending);
 }

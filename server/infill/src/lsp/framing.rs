@@ -82,15 +82,15 @@ where
                 continue;
             }
             saw_any = true;
-            if let Some((name, value)) = text.split_once(':') {
-                if name.trim().eq_ignore_ascii_case("content-length") {
-                    length = Some(
-                        value
-                            .trim()
-                            .parse::<usize>()
-                            .map_err(|_| format!("invalid Content-Length `{}`", value.trim())),
-                    );
-                }
+            if let Some((name, value)) = text.split_once(':')
+                && name.trim().eq_ignore_ascii_case("content-length")
+            {
+                length = Some(
+                    value
+                        .trim()
+                        .parse::<usize>()
+                        .map_err(|_| format!("invalid Content-Length `{}`", value.trim())),
+                );
             }
         }
         let body = match length {

@@ -424,15 +424,13 @@ impl Backend {
             return Ok(None);
         }
         let position = position_to_lsp(document.position_of(cursor, self.state.encoding()));
-        if let Some(s) = &suggestion {
-            if let Some(stats) = &s.stats {
-                tracing::info!(
-                    ms = elapsed.as_millis() as u64,
-                    prompt = stats.prompt_tokens,
-                    computed = stats.computed_tokens,
-                    "completion"
-                );
-            }
+        if let Some(stats) = suggestion.as_ref().and_then(|s| s.stats.as_ref()) {
+            tracing::info!(
+                ms = elapsed.as_millis() as u64,
+                prompt = stats.prompt_tokens,
+                computed = stats.computed_tokens,
+                "completion"
+            );
         }
         Ok(suggestion.map(|s| (s.text, position)))
     }

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import random
 import re
@@ -85,10 +86,17 @@ class Server:
             self.proc.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
             self.proc.stdin.flush()
 
-    def request(self, method: str, params) -> tuple[int, float]:
+    def reserve_id(self) -> int:
         with self.cond:
             rid = self.next_id
             self.next_id += 1
+        return rid
+
+    def request(self, method: str, params, rid: int | None = None) -> tuple[int, float]:
+        """Sends a request (with `rid` from `reserve_id`, so the caller can file its record
+        before the answer can arrive); returns its id and when it was sent."""
+        if rid is None:
+            rid = self.reserve_id()
         sent = time.monotonic()
         self._send({"jsonrpc": "2.0", "id": rid, "method": method, "params": params})
         return rid, sent
@@ -139,11 +147,12 @@ class Server:
                         self._send({"jsonrpc": "2.0", "id": message["id"], "result": None})
                     continue
                 rid = message.get("id")
+                # The callback runs first, so a waiter sees the record it fills in.
+                if self.on_response:
+                    self.on_response(rid, now, message)
                 with self.cond:
                     self.responses[rid] = (now, message)
                     self.cond.notify_all()
-                if self.on_response:
-                    self.on_response(rid, now, message)
         except (EOFError, ValueError, OSError):
             pass
         finally:
@@ -260,9 +269,9 @@ def pick_targets(root: Path, files: list[str], count: int, rng: random.Random) -
 def percentile(values: list[float], q: float) -> float | None:
     if not values:
         return None
-    ordered = sorted(values)
-    rank = max(0, min(len(ordered) - 1, round(q / 100 * len(ordered) + 0.5) - 1))
-    return ordered[rank]
+    ordered = sorted(values)  # nearest rank
+    rank = max(1, min(len(ordered), math.ceil(q / 100 * len(ordered))))
+    return ordered[rank - 1]
 
 
 COMPLETION_LOG = re.compile(r"\bcompletion\b")
@@ -369,6 +378,11 @@ def replay(server: Server, root: Path, targets: list[dict], rng: random.Random, 
         time.sleep(0.3)  # the editor shows the file before the first keystroke
         next_key = time.monotonic()
         pending = []
+        # Until the file's first cold request is answered, the user pauses after each keystroke
+        # for its answer: quick empty answers (a suppressed cursor, e.g. inside a string) keep
+        # the pause going; the first answer with a suggestion, or one that took over
+        # --cold-ms, or a wait that timed out, ends it. That request is the file's "first".
+        warming = True
         for index, char in enumerate(target["typed"]):
             now = time.monotonic()
             if next_key > now:
@@ -380,16 +394,24 @@ def replay(server: Server, root: Path, targets: list[dict], rng: random.Random, 
                                               "end": {"line": line, "character": character}},
                                     "text": char}]})
             character += utf16_len(char)
-            rid, sent = server.request("textDocument/inlineCompletion", inline_params(uri, line, character))
-            record = {"target": number, "file": target["path"], "first": index == 0, "char": index,
-                      "id": rid, "t_key": sent, "version": version}
+            rid = server.reserve_id()
+            record = {"target": number, "file": target["path"], "first": False,
+                      "phase": "warming" if warming else "follow", "char": index, "id": rid,
+                      "t_key": time.monotonic(), "version": version}
             with lock:
                 by_id[rid] = record
             records.append(record)
+            _, sent = server.request("textDocument/inlineCompletion",
+                                     inline_params(uri, line, character), rid=rid)
+            record["t_key"] = sent
             pending.append(rid)
-            if index == 0:
-                # The user pauses after the first keystroke until its (cold) answer arrives.
-                server.wait(rid, deadline.left(args.first_timeout))
+            if warming:
+                got = server.wait(rid, deadline.left(args.first_timeout))
+                waited = (time.monotonic() - sent) * 1000
+                if got is None or record.get("text") or waited > args.cold_ms:
+                    warming = False
+                    record["first"] = True
+                    record["phase"] = "first"
                 sent = time.monotonic()
             next_key = sent + rng.uniform(args.min_pause, args.max_pause)
             # The next keystroke's time; responses arriving after it may be stale.
@@ -397,14 +419,19 @@ def replay(server: Server, root: Path, targets: list[dict], rng: random.Random, 
         for rid in pending:
             server.wait(rid, deadline.left(args.response_timeout))
         server.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
-        answered = [r for r in records if r["target"] == number and r.get("superseded") is False]
-        first = records[-len(target["typed"])]
+        mine = [r for r in records if r["target"] == number]
+        answered = [r for r in mine if r.get("superseded") is False]
+        first = next((r for r in mine if r["first"]), {})
         print(f"  target {number + 1}/{len(targets)} {target['path']}:{line + 1} typed "
-              f"{len(target['typed'])} chars: {len(answered)} answered; first request "
-              f"{fmt(first.get('latency_ms'), ' ms')}", file=sys.stderr)
+              f"{len(target['typed'])} chars: {len(answered)} answered; first request (char "
+              f"{first.get('char')}) {fmt(first.get('latency_ms'), ' ms')}", file=sys.stderr)
         if not wait_idle(server, deadline.left(args.response_timeout)):
             print("  warning: the engine stayed busy after the target", file=sys.stderr)
     server.on_response = None
+    for record in records:  # answers that came after the callback was removed
+        if "superseded" not in record and record["id"] in server.responses:
+            t, message = server.responses[record["id"]]
+            on_response(record["id"], t, message)
     # Status snapshots taken after each response.
     for record in records:
         sid = record.get("status_id")
@@ -505,27 +532,40 @@ def fmt(value, unit="") -> str:
     return f"{value}{unit}"
 
 
+def classify(record: dict) -> str:
+    """An answered request's kind: `engine` (a suggestion with the server's completion log
+    line), `reuse` (a suggestion without one: typed-through or the identical-request cache) or
+    `empty` (no suggestion: suppressed, nothing left after post-processing, or stale)."""
+    if record.get("text"):
+        return "engine" if "log" in record else "reuse"
+    return "empty"
+
+
+def pct(values: list[float]) -> str:
+    return f"{fmt(percentile(values, 50), ' ms')} / {fmt(percentile(values, 95), ' ms')}"
+
+
 def report(records: list[dict], trials: list[dict], final: dict, args, elapsed: float, ready_s: float) -> dict:
+    def answered(rs):
+        return [r for r in rs if r.get("superseded") is False]
+
     first = [r for r in records if r["first"]]
-    follow = [r for r in records if not r["first"]]
-    answered = lambda rs: [r for r in rs if r.get("superseded") is False]
+    warming = [r for r in records if r["phase"] == "warming"]
+    follow = [r for r in records if r["phase"] == "follow"]
     first_ok = answered(first)
     follow_ok = answered(follow)
     superseded = [r for r in records if r.get("superseded")]
     unanswered = [r for r in records if "superseded" not in r]
     follow_lat = [r["latency_ms"] for r in follow_ok]
     first_lat = [r["latency_ms"] for r in first_ok]
+    by_kind = {kind: [r for r in follow_ok if classify(r) == kind] for kind in ("engine", "reuse", "empty")}
     first_computed = [r["log"]["computed"] for r in first_ok if "log" in r]
-    computed_engine = [r["log"]["computed"] for r in follow_ok if "log" in r]
-    prompt_engine = [r["log"]["prompt"] for r in follow_ok if "log" in r]
-    with_text = [r for r in follow_ok if r.get("text")]
-    # Follow-ups that reached the engine count their computed tokens; the rest (typed-through,
-    # cache, suppressed, stale) computed none.
-    computed_all = [r["log"]["computed"] if "log" in r else 0 for r in follow_ok]
+    computed_engine = [r["log"]["computed"] for r in by_kind["engine"]]
+    prompt_engine = [r["log"]["prompt"] for r in by_kind["engine"]]
     idle = [t["cancel_to_idle_ms"] for t in trials if t["cancel_to_idle_ms"] is not None]
-    idle_busy = [t["cancel_to_idle_ms"] for t in trials
-                 if t["cancel_to_idle_ms"] is not None and t["busy_at_cancel"] and not t["answered_before_cancel"]]
-    stale = [r for r in follow_ok if r.get("text") is None and r.get("t_next_key") and r["t_response"] > r["t_next_key"]]
+    in_flight = [t for t in trials if t["busy_at_cancel"] and not t["answered_before_cancel"]]
+    stale = [r for r in follow_ok if not r.get("text") and r.get("t_next_key") and r["t_response"] > r["t_next_key"]]
+    median = lambda values: statistics.median(values) if values else None  # noqa: E731
 
     def verdict(value, target):
         if value is None:
@@ -533,26 +573,29 @@ def report(records: list[dict], trials: list[dict], final: dict, args, elapsed: 
         return "meets" if value <= target else "misses"
 
     rows = [
-        ("first request p50 / p95 (answered)", f"{fmt(percentile(first_lat, 50), ' ms')} / {fmt(percentile(first_lat, 95), ' ms')}",
-         f"n={len(first_ok)} of {len(first)}", ""),
-        ("first request computed prompt tokens (median)",
-         fmt(statistics.median(first_computed) if first_computed else None),
+        ("first request p50 / p95 (answered)", pct(first_lat), f"n={len(first_ok)} of {len(first)}", ""),
+        ("first request computed prompt tokens (median)", fmt(median(first_computed)),
          f"n={len(first_computed)}", ""),
-        ("follow-up p50 (answered, not superseded)", fmt(percentile(follow_lat, 50), " ms"), f"n={len(follow_ok)}",
+        ("follow-up p50 (answered, not superseded)", fmt(percentile(follow_lat, 50), " ms"),
+         f"n={len(follow_ok)} of {len(follow)}",
          f"≤ {TARGETS['follow_p50_ms']} ms: {verdict(percentile(follow_lat, 50), TARGETS['follow_p50_ms'])}"),
-        ("follow-up p95 (answered, not superseded)", fmt(percentile(follow_lat, 95), " ms"), f"n={len(follow_ok)}",
+        ("follow-up p95 (answered, not superseded)", fmt(percentile(follow_lat, 95), " ms"),
+         f"n={len(follow_ok)} of {len(follow)}",
          f"≤ {TARGETS['follow_p95_ms']} ms: {verdict(percentile(follow_lat, 95), TARGETS['follow_p95_ms'])}"),
-        ("share superseded (-32800)", f"{len(superseded) / len(records):.0%}" if records else "–",
-         f"{len(superseded)} of {len(records)} requests", ""),
-        ("median computed prompt tokens per follow-up (engine)",
-         fmt(statistics.median(computed_engine) if computed_engine else None),
-         f"n={len(computed_engine)}; median prompt {fmt(statistics.median(prompt_engine) if prompt_engine else None)} tok",
-         f"≤ {TARGETS['computed_tokens']}: {verdict(statistics.median(computed_engine) if computed_engine else None, TARGETS['computed_tokens'])}"),
-        ("median computed prompt tokens per follow-up (all answered, 0 without engine)",
-         fmt(statistics.median(computed_all) if computed_all else None), f"n={len(computed_all)}", ""),
-        ("cancel-to-idle median", fmt(statistics.median(idle) if idle else None, " ms"),
-         f"n={len(idle)} of {len(trials)} trials; busy at cancel in {len(idle_busy)}",
-         f"≤ {TARGETS['cancel_idle_ms']} ms: {verdict(statistics.median(idle) if idle else None, TARGETS['cancel_idle_ms'])}"),
+        ("↳ follow-ups answered by the engine p50 / p95", pct([r["latency_ms"] for r in by_kind["engine"]]),
+         f"n={len(by_kind['engine'])}", ""),
+        ("↳ follow-ups answered by reuse (typed-through/cache) p50 / p95",
+         pct([r["latency_ms"] for r in by_kind["reuse"]]), f"n={len(by_kind['reuse'])}", ""),
+        ("↳ follow-ups answered empty p50 / p95", pct([r["latency_ms"] for r in by_kind["empty"]]),
+         f"n={len(by_kind['empty'])}", ""),
+        ("share superseded (-32800), all requests", f"{len(superseded) / len(records):.0%}" if records else "–",
+         f"{len(superseded)} of {len(records)}", ""),
+        ("median computed prompt tokens per engine follow-up", fmt(median(computed_engine)),
+         f"n={len(computed_engine)}; median prompt {fmt(median(prompt_engine))} tok",
+         f"≤ {TARGETS['computed_tokens']}: {verdict(median(computed_engine), TARGETS['computed_tokens'])}"),
+        ("cancel-to-idle median", fmt(median(idle), " ms"),
+         f"n={len(idle)} of {len(trials)} trials; in flight at the cancel in {len(in_flight)}",
+         f"≤ {TARGETS['cancel_idle_ms']} ms: {verdict(median(idle), TARGETS['cancel_idle_ms'])}"),
     ]
     print()
     print("| metric | value | n / note | target |")
@@ -563,28 +606,36 @@ def report(records: list[dict], trials: list[dict], final: dict, args, elapsed: 
     print(f"- requests {len(records)}: answered {len(answered(records))} (with a suggestion "
           f"{sum(1 for r in records if r.get('text'))}), superseded {len(superseded)}, "
           f"other errors {sum(1 for r in records if r.get('error') not in (None, CANCELLED))}, "
-          f"no answer {len(unanswered)}; follow-ups answered empty after the next keystroke "
-          f"(possibly stale) {len(stale)}")
+          f"no answer {len(unanswered)}; quick empty answers before a file's first request "
+          f"(suppressed cursor) {len(answered(warming))}; follow-ups answered empty after the next "
+          f"keystroke (possibly stale) {len(stale)}")
     if final:
         stats = final.get("stats", {})
-        print(f"- server stats: requests {stats.get('requests')}, engine_requests {stats.get('engine_requests')}, "
-              f"typed_through {stats.get('typed_through')}, cache_hits {stats.get('cache_hits')}, "
-              f"suggestions {stats.get('suggestions')}, median_latency_ms {stats.get('median_latency_ms')}")
-    print(f"- follow-up answers with a suggestion: {len(with_text)}; with a completion log line "
-          f"(engine): {len(computed_engine)}")
+        print(f"- server stats: requests {stats.get('requests')}, suggestions {stats.get('suggestions')} "
+              f"(engine {stats.get('engine_requests')}, typed_through {stats.get('typed_through')}, "
+              f"cache_hits {stats.get('cache_hits')}), median_latency_ms {stats.get('median_latency_ms')}")
+    if trials:
+        print("- cancel trials (ms from $/cancelRequest): idle after "
+              + ", ".join(fmt(t["cancel_to_idle_ms"]) for t in trials)
+              + "; -32800 reply after " + ", ".join(fmt(t["reply_after_cancel_ms"]) for t in trials))
     print(f"- engine ready after {ready_s:.1f} s; whole run {elapsed:.0f} s; seed {args.seed}, "
           f"{args.targets} targets, pauses {int(args.min_pause * 1000)}–{int(args.max_pause * 1000)} ms")
     if args.verbose:
         print()
-        print("| target | file:line | typed | requests | answered | superseded | latencies (ms, answered) | computed |")
-        print("|---|---|---|---:|---:|---:|---|---|")
+        print("| target | file:line | typed | answered / superseded / none | first (ms, computed) | follow-ups: kind ms (computed) |")
+        print("|---|---|---|---|---|---|")
         for target in sorted({r["target"] for r in records}):
             rs = [r for r in records if r["target"] == target]
             ok = [r for r in rs if r.get("superseded") is False]
-            print(f"| {target + 1} | {rs[0]['file']}:{rs[0].get('line', '')} | "
-                  f"{len(rs)} chars | {len(rs)} | {len(ok)} | {sum(1 for r in rs if r.get('superseded'))} | "
-                  f"{', '.join(str(round(r['latency_ms'])) for r in ok)} | "
-                  f"{', '.join(str(r['log']['computed']) for r in ok if 'log' in r)} |")
+            head = next((r for r in rs if r["first"]), {})
+            head_text = (f"{fmt(head.get('latency_ms'))} ({head['log']['computed']})" if "log" in head
+                         else f"{fmt(head.get('latency_ms'))} ({'superseded' if head.get('superseded') else 'no log'})")
+            follows = ", ".join(
+                f"{classify(r)} {fmt(r['latency_ms'])}" + (f" ({r['log']['computed']})" if "log" in r else "")
+                for r in ok if r["phase"] == "follow")
+            print(f"| {target + 1} | {rs[0]['file']}:{rs[0].get('line', '')} | {len(rs)} chars | "
+                  f"{len(ok)} / {sum(1 for r in rs if r.get('superseded'))} / "
+                  f"{sum(1 for r in rs if 'superseded' not in r)} | {head_text} | {follows} |")
     return {"rows": rows, "trials": trials}
 
 
@@ -601,6 +652,8 @@ def main() -> None:
     parser.add_argument("--response-timeout", type=float, default=60.0)
     parser.add_argument("--first-timeout", type=float, default=180.0,
                         help="how long the user pauses after a file's first keystroke, at most")
+    parser.add_argument("--cold-ms", type=float, default=1000.0,
+                        help="an answer slower than this ends a file's warming pause")
     parser.add_argument("--cancel-max-offset", type=int, default=3000,
                         help="cancel trials use lines starting before this byte offset")
     parser.add_argument("--max-seconds", type=float, default=1200.0, help="bound on the whole replay")

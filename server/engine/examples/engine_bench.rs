@@ -1,7 +1,7 @@
 //! Engine benchmarks for docs/benchmarks.md (not a test): prompt and decode speed, time to first
 //! token cold and warm, the typing trace, and memory. Prints one JSON object per measurement.
 //!
-//! cargo run --release -p infill-engine --example engine_bench -- MODEL.gguf speed|ttft|trace [--runs N] [--prompt-file F]
+//! cargo run --release -p infill-engine --example engine_bench -- MODEL.gguf speed|ttft|trace [--runs N] [--prompt-file F] [--dtype auto|f32|f16|bf16]
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -105,7 +105,7 @@ async fn run(engine: &LocalEngine, prompt: &str, max_tokens: usize, stop: &[&str
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let usage = "usage: engine_bench MODEL speed|ttft|trace [--runs N] [--prompt-file F]";
+    let usage = "usage: engine_bench MODEL speed|ttft|trace [--runs N] [--prompt-file F] [--dtype auto|f32|f16|bf16]";
     let model = PathBuf::from(args.get(1).expect(usage));
     let mode = args.get(2).expect(usage).clone();
     let option =
@@ -118,7 +118,14 @@ async fn main() {
     let source = source.repeat(4);
 
     let load_started = Instant::now();
-    let config = LocalEngineConfig { path: Some(model.clone()), ..Default::default() };
+    let dtype = match option("--dtype").as_deref() {
+        None | Some("auto") => infill_engine::ActivationDtype::Auto,
+        Some("f32") => infill_engine::ActivationDtype::F32,
+        Some("f16") => infill_engine::ActivationDtype::F16,
+        Some("bf16") => infill_engine::ActivationDtype::Bf16,
+        Some(other) => panic!("unknown --dtype {other}: auto, f32, f16 or bf16"),
+    };
+    let config = LocalEngineConfig { path: Some(model.clone()), dtype, ..Default::default() };
     let engine = LocalEngine::load(config).await.expect("the model loads");
     let load_ms = load_started.elapsed().as_millis();
     println!(

@@ -25,6 +25,8 @@ pub struct LocalEngineConfig {
     pub prefix_cache_entries: usize,
     /// Run on the CPU even when a GPU is available.
     pub force_cpu: bool,
+    /// The dtype of activations and of the KV cache (weights stay quantized).
+    pub dtype: ActivationDtype,
     /// PagedAttention (CUDA only): KV memory in MiB, block size, and `fp8` for an FP8 KV cache.
     pub paged_attention: Option<PagedAttentionSettings>,
     /// Speculative decoding: a smaller draft GGUF model with the same tokenizer.
@@ -43,11 +45,25 @@ impl Default for LocalEngineConfig {
             context_length: None,
             prefix_cache_entries: 2,
             force_cpu: !cfg!(feature = "cuda"),
+            dtype: ActivationDtype::Auto,
             paged_attention: None,
             draft_path: None,
             speculative_gamma: 4,
         }
     }
+}
+
+/// The dtype the model computes in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ActivationDtype {
+    /// What mistral.rs picks for the device: bf16 on the CPU (measured fastest there, with the
+    /// smallest KV cache; docs/benchmarks.md), bf16 or f16 on a GPU by compute capability.
+    #[default]
+    Auto,
+    F32,
+    F16,
+    Bf16,
 }
 
 /// PagedAttention settings (CUDA).

@@ -20,7 +20,7 @@ pub mod convert;
 #[cfg(feature = "mistralrs")]
 mod local;
 
-pub use config::{LocalEngineConfig, PagedAttentionSettings};
+pub use config::{ActivationDtype, LocalEngineConfig, PagedAttentionSettings};
 #[cfg(feature = "mistralrs")]
 pub use local::LocalEngine;
 pub use scripted::{ScriptedEngine, ScriptedReply};

@@ -20,7 +20,7 @@ use mistralrs_core::{
 };
 use tokio::sync::{Mutex, OwnedMutexGuard, mpsc};
 
-use crate::config::{LocalEngineConfig, PagedAttentionSettings};
+use crate::config::{ActivationDtype, LocalEngineConfig, PagedAttentionSettings};
 use crate::models::check_model_file;
 use crate::{
     Capabilities, ChatMessage, Engine, EngineError, FinishReason, GenerateEvent, GenerateRequest,
@@ -108,8 +108,15 @@ impl LocalEngine {
             }
             _ => None,
         };
+        let dtype = match config.dtype {
+            ActivationDtype::Auto => ModelDType::Auto,
+            ActivationDtype::F32 => ModelDType::F32,
+            ActivationDtype::F16 => ModelDType::F16,
+            ActivationDtype::Bf16 => ModelDType::BF16,
+        };
         let load = |model_id: String, file: String| {
             let device = device.clone();
+            let dtype = dtype;
             move || {
                 GGUFLoaderBuilder::new(
                     None,
@@ -124,7 +131,7 @@ impl LocalEngine {
                 .load_model_from_hf(
                     None,
                     TokenSource::CacheToken,
-                    &ModelDType::Auto,
+                    &dtype,
                     &device,
                     true,
                     DeviceMapSetting::Auto(AutoDeviceMapParams::default_text()),

@@ -18,7 +18,8 @@ use mistralrs_quant::{
 };
 use serde::{Deserialize, Serialize};
 
-pub use crate::attention::Sdpa;
+// Infill patch: `SdpaParams` is public so that the CPU attention kernels can be tested from outside.
+pub use crate::attention::{Sdpa, SdpaParams};
 pub use crate::layers_masker::CausalMasker;
 pub use crate::layers_utils::repeat_kv;
 use crate::{

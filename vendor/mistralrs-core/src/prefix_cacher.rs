@@ -92,6 +92,11 @@ pub enum MatchingCache {
     },
 }
 
+/// Whether some layer of `entry` cannot be rewound to `len` tokens.
+fn cache_cannot_rewind(entry: &CacheElement, len: usize) -> bool {
+    entry.cache.iter().flatten().any(|layer| layer.try_set_len(len).is_err())
+}
+
 impl PrefixCacheManagerV2 {
     pub fn new(n_on_device: usize, no_prefix_cache: bool, has_paged_attention: bool) -> Self {
         if !no_prefix_cache && !has_paged_attention {
@@ -367,10 +372,17 @@ impl PrefixCacheManagerV2 {
                 return Ok(None);
             }
 
-            // Infill patch: a hit makes the entry the most recently used one.
-            let last = self.caches.len() - 1;
-            self.caches.move_index(index, last);
-            let mut cache = self.caches[last].clone();
+            // Infill patch: a hit takes the entry out of the cache. The sequence then owns the KV
+            // tensors and writes its new tokens into them in place (the single-sequence path of
+            // `NormalCacheManager::clone_in_cache` no longer copies the whole cache at every
+            // step), so an entry must never share storage with a running sequence. The sequence
+            // is added back, under its longer key, when it finishes or is cancelled.
+            if cache_cannot_rewind(&self.caches[index], match_len) {
+                return Ok(None);
+            }
+            let Some((_, mut cache)) = self.caches.shift_remove_index(index) else {
+                return Ok(None);
+            };
             // Count how many input images are not already cached
             let images_to_keep = if let Some(input_hashes) = image_hashes {
                 input_hashes.len().saturating_sub(images_match_until)
@@ -387,11 +399,6 @@ impl PrefixCacheManagerV2 {
             } else {
                 0
             };
-            for layer in cache.cache.iter_mut().flatten() {
-                if layer.try_set_len(match_len).is_err() {
-                    return Ok(None);
-                }
-            }
             for layer in cache.cache.iter_mut().flatten() {
                 layer.set_len(match_len)?;
             }
@@ -533,9 +540,8 @@ mod tests {
     #[test]
     fn covered_prompt_recomputes_only_its_last_token() -> candle_core::Result<()> {
         let mut prefix_cacher = PrefixCacheManagerV2::new(4, false, false);
-        prefix_cacher.caches.insert(vec![1, 2, 3, 4, 5, 6].into(), normal_entry(6)?);
-
         for prompt in [vec![1, 2, 3, 4, 5, 6], vec![1, 2, 3, 4]] {
+            prefix_cacher.caches.insert(vec![1, 2, 3, 4, 5, 6].into(), normal_entry(6)?);
             match prefix_cacher.search_for_matching_cache(&prompt, None, None, None)? {
                 Some(MatchingCache::Normal { toks, offset, .. }) => {
                     assert_eq!(offset, prompt.len() - 1);
@@ -543,6 +549,8 @@ mod tests {
                 }
                 None => panic!("a covered prompt must hit the prefix cache"),
             }
+            // The hit took the entry: the running sequence owns its tensors.
+            assert!(prefix_cacher.caches.is_empty());
         }
         Ok(())
     }
@@ -553,12 +561,10 @@ mod tests {
         let mut prefix_cacher = PrefixCacheManagerV2::new(2, false, false);
         prefix_cacher.caches.insert(vec![1, 2, 3].into(), normal_entry(3)?);
         prefix_cacher.caches.insert(vec![7, 8, 9].into(), normal_entry(3)?);
-        // A hit on the older entry makes it the most recently used.
-        assert!(prefix_cacher.search_for_matching_cache(&[1, 2, 3, 4], None, None, None)?.is_some());
         prefix_cacher.caches.insert(vec![4, 5, 6].into(), normal_entry(3)?);
         assert_eq!(prefix_cacher.evict_caches()?, 1);
-        assert!(prefix_cacher.search_for_matching_cache(&[7, 8, 9, 1], None, None, None)?.is_none());
-        assert!(prefix_cacher.search_for_matching_cache(&[1, 2, 3, 9], None, None, None)?.is_some());
+        assert!(prefix_cacher.search_for_matching_cache(&[1, 2, 3, 1], None, None, None)?.is_none());
+        assert!(prefix_cacher.search_for_matching_cache(&[7, 8, 9, 1], None, None, None)?.is_some());
         Ok(())
     }
 }

@@ -267,6 +267,34 @@ impl<T: CacheManagerMixin + MetadataMixin + ?Sized> CacheManager<T> for NormalCa
         seqs: &mut [&mut crate::sequence::Sequence],
         modify_draft_cache: bool,
     ) {
+        // Infill patch: a single sequence's cache becomes the pipeline's cache as it is, sharing
+        // its tensors, instead of being copied into a new batch tensor (a copy of the whole KV
+        // cache, ~100 MB at 2,000 tokens of the tiny model in f32, at every prompt step and at
+        // the first decode step of each request). The forward pass appends in place, which is
+        // safe because a sequence's tensors are shared with no one else: a prefix-cache hit
+        // takes its entry out of the cache (see `PrefixCacheManagerV2`), and the copies made
+        // for batches of several sequences below are fresh tensors.
+        if let [seq] = seqs {
+            let template = pipeline.cache().normal().0.clone();
+            let src = if modify_draft_cache {
+                seq.normal_draft_cache()
+            } else {
+                seq.normal_cache()
+            };
+            let caches = template
+                .into_iter()
+                .enumerate()
+                .map(|(layer, mut empty)| match src.get(layer).and_then(|c| c.clone()) {
+                    Some(cache) => cache,
+                    None => {
+                        empty.reset();
+                        empty
+                    }
+                })
+                .collect();
+            *pipeline.cache().normal() = NormalCache(caches);
+            return;
+        }
         let mut new_k_cache = Vec::new();
         let mut new_v_cache = Vec::new();
 

@@ -211,8 +211,57 @@ impl LayerWeights {
     }
 }
 
+/// Infill patch: the token embedding table of a Q8_0 model stays quantized on the CPU and rows are
+/// dequantized on lookup. Dequantizing the whole table at load cost 113 MB of f32 for a 49k x 576
+/// vocabulary, most of the tiny model's memory. Other types and devices keep the dense table.
+enum TokenEmbeddings {
+    Dense(Embedding),
+    Q8_0 { table: Arc<QTensor>, hidden: usize },
+}
+
+impl TokenEmbeddings {
+    fn new(table: Arc<QTensor>, hidden: usize, device: &Device) -> Result<Self> {
+        let (rows, cols) = table.shape().dims2()?;
+        if device.is_cpu()
+            && table.dtype() == candle_core::quantized::GgmlDType::Q8_0
+            && cols == hidden
+            && hidden % 32 == 0
+            && table.data()?.len() == rows * (hidden / 32) * 34
+        {
+            Ok(Self::Q8_0 { table, hidden })
+        } else {
+            Ok(Self::Dense(Embedding::new(table.dequantize(device)?, hidden)))
+        }
+    }
+
+    fn forward(&self, ids: &Tensor) -> Result<Tensor> {
+        let (table, hidden) = match self {
+            Self::Dense(embedding) => return embedding.forward(ids),
+            Self::Q8_0 { table, hidden } => (table, *hidden),
+        };
+        let data = table.data()?;
+        let row_bytes = (hidden / 32) * 34;
+        let rows = data.len() / row_bytes;
+        let flat = ids.flatten_all()?.to_dtype(DType::U32)?.to_vec1::<u32>()?;
+        let mut out = Vec::with_capacity(flat.len() * hidden);
+        for &id in &flat {
+            let id = id as usize;
+            if id >= rows {
+                candle_core::bail!("token id {id} is outside the embedding table ({rows} rows)");
+            }
+            for block in data[id * row_bytes..(id + 1) * row_bytes].chunks_exact(34) {
+                let scale = half::f16::from_le_bytes([block[0], block[1]]).to_f32();
+                out.extend(block[2..].iter().map(|&q| f32::from(q as i8) * scale));
+            }
+        }
+        let mut shape = ids.dims().to_vec();
+        shape.push(hidden);
+        Tensor::from_vec(out, shape, ids.device())
+    }
+}
+
 pub struct ModelWeights {
-    tok_embeddings: Embedding,
+    tok_embeddings: TokenEmbeddings,
     layers: Vec<LayerWeights>,
     norm: QRmsNorm,
     output: Arc<dyn QuantMethod>,
@@ -307,7 +356,10 @@ impl ModelConfig::FromGGML for ModelWeights {
             })
         }
         Ok(Self {
-            tok_embeddings: Embedding::new(tok_embeddings, ct.hparams.n_embd as usize),
+            tok_embeddings: TokenEmbeddings::Dense(Embedding::new(
+                tok_embeddings,
+                ct.hparams.n_embd as usize,
+            )),
             layers,
             norm,
             output: Arc::new(GgufMatMul::new(QuantMethodConfig::Gguf {
@@ -435,13 +487,14 @@ impl ModelConfig::FromGGUF for ModelWeights {
             value_length,
         } = PropsGGUF::try_from(metadata).or_else(|err| candle_core::bail!("{err}"))?;
 
-        let qtok_embeddings = ct.tensor("token_embd.weight", device)?;
-        let tok_embeddings = qtok_embeddings.dequantize(device)?;
+        let qtok_embeddings = Arc::new(ct.tensor("token_embd.weight", device)?);
+        let tok_embeddings = TokenEmbeddings::new(qtok_embeddings.clone(), embedding_length, device)?;
         let norm = QRmsNorm::new(ct.tensor("output_norm.weight", device)?, rms_norm_eps)?;
+        // Infill patch: a tied output head shares the embedding table instead of loading it twice.
         let output = if !ct.has_tensor("output.weight") {
-            ct.tensor("token_embd.weight", device)?
+            qtok_embeddings
         } else {
-            ct.tensor("output.weight", device)?
+            Arc::new(ct.tensor("output.weight", device)?)
         };
         let mut layers = Vec::with_capacity(block_count);
 
@@ -641,11 +694,11 @@ impl ModelConfig::FromGGUF for ModelWeights {
             })
         }
         Ok(Self {
-            tok_embeddings: Embedding::new(tok_embeddings, embedding_length),
+            tok_embeddings,
             layers,
             norm,
             output: Arc::new(GgufMatMul::new(QuantMethodConfig::Gguf {
-                q_weight: Arc::new(output),
+                q_weight: output,
                 b: None,
             })?),
             device: device.clone(),

@@ -116,7 +116,6 @@ impl LocalEngine {
         };
         let load = |model_id: String, file: String| {
             let device = device.clone();
-            let dtype = dtype;
             move || {
                 GGUFLoaderBuilder::new(
                     None,

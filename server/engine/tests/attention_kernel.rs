@@ -111,9 +111,7 @@ fn check(case: Case) {
         sliding_window: None,
         sinks: None,
     };
-    let got = Sdpa
-        .run_attention(&q_t, &k_t, &v_t, mask_t.as_ref(), None, &params)
-        .unwrap();
+    let got = Sdpa.run_attention(&q_t, &k_t, &v_t, mask_t.as_ref(), None, &params).unwrap();
     assert_eq!(got.dtype(), case.dtype);
     let got = values(&got);
     assert_eq!(got.len(), expected.len());
@@ -243,7 +241,9 @@ fn a_query_whose_keys_are_all_masked_gets_zeros_not_nan() {
     let v = Tensor::ones((1, 1, 5, 8), DType::F32, &cpu).unwrap();
     // The second query sees no key at all.
     let mask: Vec<f32> = (0..3)
-        .flat_map(|i| (0..5).map(move |j| if i == 1 || j > i + 2 { f32::NEG_INFINITY } else { 0.0 }))
+        .flat_map(|i| {
+            (0..5).map(move |j| if i == 1 || j > i + 2 { f32::NEG_INFINITY } else { 0.0 })
+        })
         .collect();
     let mask = Tensor::from_vec(mask, (3, 5), &cpu).unwrap();
     let params = SdpaParams {

@@ -8,6 +8,8 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 . "$here/../env.sh"
 cd "$here/../.."
 runs="${1:-3}"
+# As the infill binary does for itself: no backtrace capture in library errors (see main.rs).
+export RUST_LIB_BACKTRACE=0
 models="$INFILL_CACHE_DIR/models"
 q8="$models/SmolLM2-135M-Instruct.Q8_0.gguf"
 q41="$models/SmolLM2-135M-Instruct.Q4_1.gguf"

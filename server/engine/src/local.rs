@@ -109,6 +109,7 @@ impl LocalEngine {
             _ => None,
         };
         let dtype = match config.dtype {
+            ActivationDtype::Auto if device.is_cpu() => ModelDType::BF16,
             ActivationDtype::Auto => ModelDType::Auto,
             ActivationDtype::F32 => ModelDType::F32,
             ActivationDtype::F16 => ModelDType::F16,

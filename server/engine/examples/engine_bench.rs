@@ -1,7 +1,7 @@
 //! Engine benchmarks for docs/benchmarks.md (not a test): prompt and decode speed, time to first
 //! token cold and warm, the typing trace, and memory. Prints one JSON object per measurement.
 //!
-//! cargo run --release -p infill-engine --example engine_bench -- MODEL.gguf speed|ttft|trace [--runs N] [--prompt-file F] [--dtype auto|f32|f16|bf16]
+//! cargo run --release -p infill-engine --example engine_bench -- MODEL.gguf speed|ttft|trace|cancel [--runs N] [--prompt-file F] [--dtype auto|f32|f16|bf16]
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -105,7 +105,7 @@ async fn run(engine: &LocalEngine, prompt: &str, max_tokens: usize, stop: &[&str
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let usage = "usage: engine_bench MODEL speed|ttft|trace [--runs N] [--prompt-file F] [--dtype auto|f32|f16|bf16]";
+    let usage = "usage: engine_bench MODEL speed|ttft|trace|cancel [--runs N] [--prompt-file F] [--dtype auto|f32|f16|bf16]";
     let model = PathBuf::from(args.get(1).expect(usage));
     let mode = args.get(2).expect(usage).clone();
     let option =
@@ -210,6 +210,40 @@ async fn main() {
                     "follow_p95_ms": percentile(&mut follow_ms, 95.0),
                     "computed_median": median(&mut computed), "computed_max": max_computed,
                     "rss_mib": rss_kib("VmRSS:") / 1024, "peak_rss_mib": rss_kib("VmHWM:") / 1024})
+            );
+        }
+        "cancel" => {
+            // Cancel-to-idle while decoding: a cached 2,000-token prompt, cancelled after its
+            // second token; the time from the cancel until the engine has let go of the sequence.
+            let base = cut_to_tokens(&engine, &source, 2000).await;
+            let _ = run(&engine, &base, 1, &[]).await;
+            let mut idle_ms = Vec::new();
+            for run_index in 0..runs {
+                let mut request =
+                    GenerateRequest::completion(format!("{base}\n// run {run_index}"), 400);
+                request.stop = Vec::new();
+                let mut generation = engine.generate(request);
+                let mut deltas = 0;
+                while let Some(event) = generation.next().await {
+                    if let GenerateEvent::Delta(_) = event {
+                        deltas += 1;
+                        if deltas == 2 {
+                            break;
+                        }
+                    }
+                }
+                let cancelled = Instant::now();
+                generation.cancel();
+                while engine.busy() > 0 {
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
+                idle_ms.push(cancelled.elapsed().as_secs_f64() * 1000.0);
+            }
+            println!(
+                "{}",
+                serde_json::json!({"measure": "cancel", "runs": runs,
+                    "idle_p50_ms": percentile(&mut idle_ms.clone(), 50.0),
+                    "idle_max_ms": idle_ms.iter().cloned().fold(0.0, f64::max)})
             );
         }
         other => panic!("unknown mode {other}; {usage}"),

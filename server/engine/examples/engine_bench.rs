@@ -223,15 +223,7 @@ async fn main() {
                     GenerateRequest::completion(format!("{base}\n// run {run_index}"), 400);
                 request.stop = Vec::new();
                 let mut generation = engine.generate(request);
-                let mut deltas = 0;
-                while let Some(event) = generation.next().await {
-                    if let GenerateEvent::Delta(_) = event {
-                        deltas += 1;
-                        if deltas == 2 {
-                            break;
-                        }
-                    }
-                }
+                generation.wait_for_deltas(2).await;
                 let cancelled = Instant::now();
                 generation.cancel();
                 while engine.busy() > 0 {

@@ -159,6 +159,20 @@ impl Generation {
         self.events.recv().await
     }
 
+    /// Reads events until `n` text deltas have arrived or the generation ended; returns how many
+    /// deltas arrived.
+    pub async fn wait_for_deltas(&mut self, n: usize) -> usize {
+        let mut seen = 0;
+        while seen < n {
+            match self.next().await {
+                Some(GenerateEvent::Delta(_)) => seen += 1,
+                Some(_) => {}
+                None => break,
+            }
+        }
+        seen
+    }
+
     /// Cancels the generation.
     pub fn cancel(self) {}
 

@@ -101,15 +101,7 @@ async fn a_cancelled_generation_frees_the_engine_and_keeps_its_prompt_cached() {
     let mut long = GenerateRequest::completion(&prompt, 400);
     long.stop = Vec::new();
     let mut generation = engine.generate(long);
-    let mut deltas = 0;
-    while let Some(event) = generation.next().await {
-        if let GenerateEvent::Delta(_) = event {
-            deltas += 1;
-            if deltas == 2 {
-                break;
-            }
-        }
-    }
+    assert_eq!(generation.wait_for_deltas(2).await, 2);
     generation.cancel();
     let started = Instant::now();
     let next = engine.generate(request(&format!("{prompt} x"))).collect().await.unwrap();

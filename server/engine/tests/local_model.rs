@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use infill_engine::{
-    ChatMessage, Engine, EngineError, FinishReason, GenerateEvent, GenerateRequest, LocalEngine,
+    ChatMessage, Engine, EngineError, FinishReason, GenerateRequest, LocalEngine,
     LocalEngineConfig, ModelFamily, PromptInput,
 };
 use tokio::sync::OnceCell;

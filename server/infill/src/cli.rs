@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use infill_engine::gguf::{GgufInfo, ggml_type_name};
+use infill_engine::ActivationDtype;
 use infill_engine::planner::{KvDtype, ModelShape, format_bytes, plan};
 use infill_ide::completion::{Completer, CompletionInput, CompletionSettings};
 use infill_syntax::{Document, DocumentLimits, LanguageRegistry, Position, PositionEncoding};
@@ -275,8 +276,14 @@ pub fn doctor(config: &Config, options: &DoctorOptions) -> anyhow::Result<bool> 
         Some(name) => {
             KvDtype::from_name(name).with_context(|| format!("unknown KV type `{name}`"))?
         }
-        None if cfg!(feature = "cuda") => KvDtype::F16,
-        None => KvDtype::F32,
+        // The dtype the engine will run with (`model.dtype`; bf16 on the CPU by default).
+        None => match config.model.dtype {
+            ActivationDtype::F32 => KvDtype::F32,
+            ActivationDtype::F16 => KvDtype::F16,
+            ActivationDtype::Bf16 => KvDtype::Bf16,
+            ActivationDtype::Auto if cfg!(feature = "cuda") => KvDtype::F16,
+            ActivationDtype::Auto => KvDtype::Bf16,
+        },
     };
     let context = options
         .context

@@ -4,8 +4,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use infill_engine::gguf::{GgufInfo, ggml_type_name};
 use infill_engine::ActivationDtype;
+use infill_engine::gguf::{GgufInfo, ggml_type_name};
 use infill_engine::planner::{KvDtype, ModelShape, format_bytes, plan};
 use infill_ide::completion::{Completer, CompletionInput, CompletionSettings};
 use infill_syntax::{Document, DocumentLimits, LanguageRegistry, Position, PositionEncoding};

@@ -18,8 +18,12 @@ cargo test --release --locked --workspace --no-run >/dev/null 2>&1
 bench="$CARGO_TARGET_DIR/release/examples/engine_bench"
 peer="$HOME/.cache/infill-bench/venv/bin/python scripts/bench/llamacpp_peer.py"
 echo "## typing trace, Q8_0"
-"$bench" "$q8" trace --prompt-file "$prompt_file" | grep '"measure":"trace"'
-$peer trace "$q8" --prompt-file "$prompt_file" --json | grep summary
+# The peer cuts the base prompt at its 2,000th token; ours cuts at the same character, so both
+# engines answer the very same 31 prompts.
+peer_trace="$($peer trace "$q8" --prompt-file "$prompt_file" --json | grep summary)"
+base_chars="$(python3 -c 'import json, sys; print(json.loads(sys.argv[1])["base_chars"])' "$peer_trace")"
+"$bench" "$q8" trace --prompt-file "$prompt_file" --base-chars "$base_chars" | grep '"measure":"trace"'
+echo "$peer_trace"
 echo "## time to first token, Q8_0"
 "$bench" "$q8" ttft --runs "$runs" | grep '"measure":"ttft"'
 $peer ttft "$q8" --runs "$runs" --json | grep summary

@@ -1,7 +1,7 @@
 //! Engine benchmarks for docs/benchmarks.md (not a test): prompt and decode speed, time to first
 //! token cold and warm, the typing trace, and memory. Prints one JSON object per measurement.
 //!
-//! cargo run --release -p infill-engine --example engine_bench -- MODEL.gguf speed|ttft|trace|cancel [--runs N] [--prompt-file F] [--dtype auto|f32|f16|bf16]
+//! cargo run --release -p infill-engine --example engine_bench -- MODEL.gguf speed|ttft|trace|cancel [--runs N] [--prompt-file F] [--dtype auto|f32|f16|bf16] [--base-chars N]
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -105,7 +105,7 @@ async fn run(engine: &LocalEngine, prompt: &str, max_tokens: usize, stop: &[&str
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let usage = "usage: engine_bench MODEL speed|ttft|trace|cancel [--runs N] [--prompt-file F] [--dtype auto|f32|f16|bf16]";
+    let usage = "usage: engine_bench MODEL speed|ttft|trace|cancel [--runs N] [--prompt-file F] [--dtype auto|f32|f16|bf16] [--base-chars N]";
     let model = PathBuf::from(args.get(1).expect(usage));
     let mode = args.get(2).expect(usage).clone();
     let option =
@@ -181,10 +181,16 @@ async fn main() {
             );
         }
         "trace" => {
-            let base = cut_to_tokens(&engine, &source, 2000).await;
+            // `--base-chars N` cuts the base prompt where the peer did (llama.cpp's cut at its
+            // 2,000th token), so both engines answer the very same prompts.
+            let base = match option("--base-chars").and_then(|c| c.parse::<usize>().ok()) {
+                Some(chars) => source.chars().take(chars).collect(),
+                None => cut_to_tokens(&engine, &source, 2000).await,
+            };
             let typed: String = source[base.len()..].chars().take(30).collect();
             let mut follow_ms = Vec::new();
             let mut computed = Vec::new();
+            let mut generated_total = 0;
             let mut cold_ms = 0.0;
             for k in 0..=typed.chars().count() {
                 let prompt = format!("{base}{}", typed.chars().take(k).collect::<String>());
@@ -200,15 +206,17 @@ async fn main() {
                 } else {
                     follow_ms.push(ms);
                     computed.push(timed.computed as f64);
+                    generated_total += timed.generated;
                 }
             }
             let max_computed = computed.iter().cloned().fold(0.0, f64::max);
             println!(
                 "{}",
-                serde_json::json!({"measure": "trace", "cold_ms": cold_ms,
+                serde_json::json!({"measure": "trace", "base_chars": base.chars().count(), "cold_ms": cold_ms,
                     "follow_p50_ms": percentile(&mut follow_ms.clone(), 50.0),
                     "follow_p95_ms": percentile(&mut follow_ms, 95.0),
                     "computed_median": median(&mut computed), "computed_max": max_computed,
+                    "follow_generated_total": generated_total,
                     "rss_mib": rss_kib("VmRSS:") / 1024, "peak_rss_mib": rss_kib("VmHWM:") / 1024})
             );
         }
@@ -231,11 +239,39 @@ async fn main() {
                 }
                 idle_ms.push(cancelled.elapsed().as_secs_f64() * 1000.0);
             }
+            // Cancel-to-idle during a prompt: a fresh 2,000-token prompt cancelled part-way
+            // through its forward pass, then the same prompt again, which starts from the
+            // chunks that the cancelled pass finished.
+            let mut prompt_idle_ms = Vec::new();
+            let mut resumed = Vec::new();
+            for run_index in 0..runs {
+                let prompt = format!("// prompt cancel {run_index} {}\n{base}", unique());
+                let generation = engine.generate(GenerateRequest::completion(&prompt, 16));
+                let delay = 400 + (run_index as u64 * 1637) % 4000;
+                tokio::time::sleep(Duration::from_millis(delay)).await;
+                let cancelled = Instant::now();
+                generation.cancel();
+                while engine.busy() > 0 {
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
+                prompt_idle_ms.push(cancelled.elapsed().as_secs_f64() * 1000.0);
+                let again = run(&engine, &prompt, 1, &[]).await;
+                resumed.push((again.prompt - again.computed) as f64);
+                println!(
+                    "{}",
+                    serde_json::json!({"measure": "cancel_prompt_run", "cancelled_after_ms": delay,
+                        "idle_ms": prompt_idle_ms[run_index], "resumed_from_tokens": again.prompt - again.computed,
+                        "prompt_tokens": again.prompt})
+                );
+            }
             println!(
                 "{}",
                 serde_json::json!({"measure": "cancel", "runs": runs,
                     "idle_p50_ms": percentile(&mut idle_ms.clone(), 50.0),
-                    "idle_max_ms": idle_ms.iter().cloned().fold(0.0, f64::max)})
+                    "idle_max_ms": idle_ms.iter().cloned().fold(0.0, f64::max),
+                    "prompt_idle_p50_ms": percentile(&mut prompt_idle_ms.clone(), 50.0),
+                    "prompt_idle_max_ms": prompt_idle_ms.iter().cloned().fold(0.0, f64::max),
+                    "resumed_from_tokens_median": median(&mut resumed)})
             );
         }
         other => panic!("unknown mode {other}; {usage}"),

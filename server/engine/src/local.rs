@@ -3,7 +3,9 @@
 //!
 //! Requests run one at a time behind a gate. A request that is cancelled releases the gate only
 //! after mistral.rs has put the sequence's KV into its prefix cache, so the request that
-//! replaced it starts from that cache instead of recomputing the prompt.
+//! replaced it starts from that cache instead of recomputing the prompt. A cancelled prompt stops
+//! part-way (at the next layer of a 32-token chunk, see vendor/README.md) and caches the chunks it
+//! finished.
 
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
@@ -286,6 +288,7 @@ impl Run {
         let (sender, mut receiver) = mpsc::channel(64);
         let lookups_before = mistralrs_core::last_prefix_cache_hit().0;
         let adds_before = mistralrs_core::prefix_cache_adds();
+        let released_before = mistralrs_core::cancelled_sequences_released();
         let mut normal = NormalRequest::new_simple(
             message,
             sampling(&self.request),
@@ -358,10 +361,13 @@ impl Run {
         };
         drop(receiver);
         if !engine_finished {
-            // mistral.rs notices the closed channel at its next step, caches the sequence's KV
-            // and frees it; hold the gate until then so the next request finds that cache.
+            // mistral.rs notices the closed channel before its next layer (the patched llama
+            // models) or at its next step, caches the KV computed so far and frees the sequence;
+            // hold the gate until then so the next request finds that cache.
             let wait_until = Instant::now() + Duration::from_secs(2);
-            while mistralrs_core::prefix_cache_adds() == adds_before && Instant::now() < wait_until
+            while mistralrs_core::prefix_cache_adds() == adds_before
+                && mistralrs_core::cancelled_sequences_released() == released_before
+                && Instant::now() < wait_until
             {
                 tokio::time::sleep(Duration::from_millis(1)).await;
             }

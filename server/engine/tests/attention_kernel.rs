@@ -189,6 +189,25 @@ fn decode_with_a_mask_and_softcap_matches_the_reference() {
     });
 }
 
+/// Head sizes the AVX2 kernels take (scores eight keys at a time, 64 value columns per pass),
+/// with a softcap, a mask and a key count that leaves a remainder after the last group of eight.
+#[test]
+fn vectorised_head_sizes_match_the_reference() {
+    for (head_dim, q_len, softcap) in [(128, 1, Some(30.0)), (64, 19, Some(50.0)), (128, 9, None)] {
+        check(Case {
+            batch: 1,
+            heads: 4,
+            kv_heads: 2,
+            head_dim,
+            q_len,
+            kv_len: 1_029,
+            causal: true,
+            softcap,
+            dtype: DType::F32,
+        });
+    }
+}
+
 #[test]
 fn prefill_with_softcap_and_no_mask_matches_the_reference() {
     check(Case {

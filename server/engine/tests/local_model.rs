@@ -111,6 +111,39 @@ async fn a_cancelled_generation_frees_the_engine_and_keeps_its_prompt_cached() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_prompt_cancelled_part_way_stops_and_the_next_request_resumes_from_its_chunks() {
+    let _serial = SERIAL.lock().await;
+    let engine = engine().await;
+    // ~1,000 new tokens: many seconds of prefill on a CPU.
+    let prompt = format!("# cancelled part-way\n{}{}", long_prompt(), long_prompt().repeat(2));
+    let generation = engine.generate(request(&prompt));
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    generation.cancel();
+    let cancelled = Instant::now();
+    while engine.busy() > 0 {
+        assert!(
+            cancelled.elapsed() < Duration::from_secs(3),
+            "the prompt kept running after its request was cancelled"
+        );
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    let mut resume = request(&prompt);
+    resume.max_tokens = 1;
+    let resumed = engine.generate(resume).collect().await.unwrap();
+    // Whole 32-token chunks of the cancelled pass were kept and reused.
+    assert!(resumed.stats.cached_tokens >= 32, "{:?}", resumed.stats);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_completion_keeps_the_leading_space_of_its_first_token() {
+    let _serial = SERIAL.lock().await;
+    let engine = engine().await;
+    let prompt = "<file_sep>math.py\ndef add(a, b):\n    return a +";
+    let done = engine.generate(request(prompt)).collect().await.unwrap();
+    assert!(done.text.starts_with(" b"), "{:?}", done.text);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn honours_the_time_budget() {
     let _serial = SERIAL.lock().await;
     let engine = engine().await;

@@ -292,6 +292,36 @@ async fn a_newer_request_cancels_the_previous_one_and_stale_results_are_dropped(
 }
 
 #[tokio::test]
+async fn cancel_request_stops_the_generation() {
+    let slow = ScriptedReply::slow("value".repeat(50), Duration::from_millis(20));
+    let (engine, source) = scripted(&[slow]);
+    let mut client = start(source);
+    client.initialize(inline_capabilities(), Value::Null).await;
+    let uri = "file:///work/x.py";
+    open(&mut client, uri, "python", "x = \n").await;
+    let params = json!({"textDocument": {"uri": uri}, "position": {"line": 0, "character": 4}, "context": {"triggerKind": 2}});
+    let id = client.request_async("textDocument/inlineCompletion", params).await;
+    for _ in 0..200 {
+        if engine.running() > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(engine.running(), 1, "the generation started");
+    client.notify("$/cancelRequest", json!({"id": id})).await;
+    let reply = client.response(id).await;
+    assert_eq!(reply["error"]["code"], -32800, "{reply}");
+    // The generation behind the cancelled request stopped, long before its 50 slow tokens.
+    for _ in 0..100 {
+        if engine.running() == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(engine.running(), 0, "the cancelled request's generation kept running");
+}
+
+#[tokio::test]
 async fn completion_items_for_clients_without_inline_completion() {
     let (_, source) = scripted(&[ScriptedReply::text("ute_total(items)\n")]);
     let mut client = start(source);

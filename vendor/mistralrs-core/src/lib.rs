@@ -54,6 +54,7 @@ mod model_selected;
 pub use model_selected::ModelSelected;
 pub use toml_selector::{get_toml_selected_model_device_map_params, get_toml_selected_model_dtype};
 
+mod abort;
 mod amoe;
 mod attention;
 mod diagnostics;
@@ -71,6 +72,8 @@ mod pipeline;
 mod prefix_cacher;
 // Infill patch: how many prompt tokens the last prefix-cache lookup reused.
 pub use prefix_cacher::{last_prefix_cache_hit, prefix_cache_adds};
+// Infill patch: a forward pass stops part-way when every requester of its batch has gone.
+pub use abort::{cancelled_sequences_released, forward_abandoned};
 pub mod reasoning_parsers;
 mod request;
 mod response;

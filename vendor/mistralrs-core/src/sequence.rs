@@ -556,6 +556,9 @@ pub struct Sequence {
     // Unified reasoning parser (think tags, channel tags, or Harmony)
     reasoning_parser: Option<Box<dyn ReasoningParser>>,
     reasoning_mode: Option<ReasoningMode>,
+
+    // Infill patch: whether the first streamed delta loses its leading whitespace (chat only).
+    trim_first_delta: bool,
 }
 
 impl Sequence {
@@ -598,7 +601,9 @@ impl Sequence {
     ) -> Self {
         let prompt_len = tokens.len();
         let _ = block_size; // Block management handled by KVCacheManager
+        let trim_first_delta = group.try_lock().map_or(true, |group| group.is_chat);
         Self {
+            trim_first_delta,
             tokens,
             prompt,
             logprobs: Vec::new(),
@@ -1025,7 +1030,9 @@ impl Sequence {
         // The first token usually starts with a space. We don't want to add that to the delta.
         // Since we're using the completion_bytes, we need to take care of that ourselves.
         // Had we used HF's Tokenizer, it would have taken care of that for us.
-        if is_first {
+        // Infill patch: only for chat. A raw completion continues its prompt, and its leading
+        // space or indentation is part of the text (`let` + ` mut`, a body's first line).
+        if is_first && self.trim_first_delta {
             return Ok(Some(new_decoded.trim_start().to_string()));
         }
         Ok(Some(new_decoded.to_string()))

@@ -402,6 +402,9 @@ impl Backend {
         if let Some(previous) = self.state.inflight.insert(uri.clone(), task.abort_handle()) {
             previous.abort();
         }
+        // `$/cancelRequest` drops this future; the spawned task (and with it the generation)
+        // must stop too, or the engine stays busy until the whole answer is written.
+        let _cancel_with_request = AbortOnDrop(task.abort_handle());
         let outcome = task.await;
         let elapsed = started.elapsed();
         let suggestion = match outcome {
@@ -456,6 +459,15 @@ impl Backend {
             Ok(Some(InlineCompletionResponse::Array(vec![item])))
         })
         .await
+    }
+}
+
+/// Aborts a spawned task when the request that waits for it is dropped (cancelled).
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

@@ -487,6 +487,11 @@ impl Engine {
                         self.logger.add_tokens_processed(total_processed_tokens);
 
                         for seq in scheduled.prompt.iter_mut() {
+                            // Infill patch: a prompt whose requester went away mid-pass has
+                            // already been ended (see `crate::abort`).
+                            if seq.is_finished_paged_attn() {
+                                continue;
+                            }
                             match seq.sequence_stepping_type() {
                                 SeqStepType::OneShot => {
                                     seq.set_state(SequenceState::Done(StopReason::GeneratedImage))

@@ -710,6 +710,13 @@ impl ModelConfig::FromGGUF for ModelWeights {
     }
 }
 
+/// Infill patch: on the CPU a prompt runs through the layers in chunks of this many tokens, each
+/// chunk's keys and values appended to the cache before the next chunk starts. A forward pass
+/// whose requesters have all gone then stops at the next layer boundary, a few milliseconds away,
+/// and keeps the whole chunks it computed (see `crate::abort`). Chunking costs little here:
+/// candle's CPU quantized matmul handles a prompt one token row at a time anyway.
+const CPU_PROMPT_CHUNK: usize = 32;
+
 impl ModelWeights {
     pub fn forward(
         &self,
@@ -718,8 +725,54 @@ impl ModelWeights {
         context_lens: Vec<(usize, usize)>,
         metadata: Option<(Vec<(Tensor, Tensor)>, &PagedAttentionInputMetadata)>,
     ) -> Result<Tensor> {
+        let (b_sz, seq_len) = x.dims2()?;
+        let chunk = CPU_PROMPT_CHUNK;
+        let last_start = seq_len.saturating_sub(1) / chunk * chunk;
+        if metadata.is_none()
+            && self.device.is_cpu()
+            && b_sz == 1
+            && seq_len > chunk
+            && context_lens.iter().all(|(start, _)| *start >= last_start)
+        {
+            let shifted = |by: usize| start_offsets.iter().map(|o| o + by).collect::<Vec<_>>();
+            let mut start = 0;
+            while start < last_start {
+                self.run_layers(&x.narrow(1, start, chunk)?, &shifted(start), None)?;
+                start += chunk;
+            }
+            let hidden = self.run_layers(
+                &x.narrow(1, last_start, seq_len - last_start)?,
+                &shifted(last_start),
+                None,
+            )?;
+            let context_lens = context_lens
+                .into_iter()
+                .map(|(start, len)| (start - last_start, len))
+                .collect();
+            return self.logits(hidden, context_lens);
+        }
+        let hidden = self.run_layers(x, start_offsets, metadata)?;
+        self.logits(hidden, context_lens)
+    }
+
+    fn logits(&self, hidden: Tensor, context_lens: Vec<(usize, usize)>) -> Result<Tensor> {
+        let layer_in = hidden.to_device(&self.device)?;
+        let x = self.norm.forward(&layer_in)?;
+        let x = extract_logits(&x, context_lens)?;
+        MatMul.qmethod_matmul(&x.contiguous()?, &*self.output)
+    }
+
+    /// Runs `x` through every layer, appending its keys and values to the cache; returns the
+    /// last layer's output.
+    fn run_layers(
+        &self,
+        x: &Tensor,
+        start_offsets: &[usize],
+        metadata: Option<(Vec<(Tensor, Tensor)>, &PagedAttentionInputMetadata)>,
+    ) -> Result<Tensor> {
         let mut layer_in = self.tok_embeddings.forward(x)?;
         let cache = &mut self.cache.normal().0;
+        let past = cache.get_past_kv_len()?;
         let mask = CausalMasker.make_causal_mask_matrix(
             x,
             metadata
@@ -742,6 +795,15 @@ impl ModelWeights {
             DeviceMappedMask::from_single(mask)
         };
         for (i, layer) in self.layers.iter().enumerate() {
+            if metadata.is_none() && crate::abort::forward_abandoned() {
+                // Drop this pass's keys and values from the layers it reached, so that every
+                // layer holds the same whole chunks.
+                for layer_cache in cache[..i].iter_mut() {
+                    layer_cache.set_len(past)?;
+                }
+                crate::abort::note_aborted();
+                candle_core::bail!("forward pass stopped: every request in the batch was cancelled");
+            }
             if let Some(ref mapper) = self.mapper {
                 layer_in = mapper.map(layer_in, i)?;
             }
@@ -766,9 +828,6 @@ impl ModelWeights {
             let x = (x + residual)?;
             layer_in = x;
         }
-        let layer_in = layer_in.to_device(&self.device)?;
-        let x = self.norm.forward(&layer_in)?;
-        let x = extract_logits(&x, context_lens)?;
-        MatMul.qmethod_matmul(&x.contiguous()?, &*self.output)
+        Ok(layer_in)
     }
 }

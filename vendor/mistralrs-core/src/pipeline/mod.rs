@@ -503,7 +503,37 @@ pub trait Pipeline:
                     }
 
                     let start = Instant::now();
-                    let raw_logits = self.forward_inputs(inputs, return_raw_logits)?;
+                    // Infill patch: a model may stop this pass part-way once every sequence's
+                    // requester has gone (see `crate::abort`).
+                    let forward = {
+                        let _watch = crate::abort::ForwardWatch::new(
+                            input_seqs.iter().map(|seq| seq.responder()).collect(),
+                        );
+                        self.forward_inputs(inputs, return_raw_logits)
+                    };
+                    let raw_logits = match forward {
+                        Ok(raw_logits) => raw_logits,
+                        Err(_) if crate::abort::take_aborted() => {
+                            // The model left its cache at the last whole chunk it computed: give
+                            // that to the sequences, keep it in the prefix cache for the request
+                            // that replaced them, and end them.
+                            if matches!(post_op, CacheInstruction::Out) {
+                                self.clone_out_cache(input_seqs);
+                            }
+                            for seq in input_seqs.iter_mut() {
+                                seq.reset_prefill_toks();
+                                prefix_cacher.add_sequence(seq, None);
+                                seq.set_state(crate::sequence::SequenceState::Done(
+                                    crate::sequence::StopReason::Canceled,
+                                ));
+                            }
+                            prefix_cacher.evict_caches()?;
+                            self.reset_non_granular_state();
+                            crate::abort::note_released(input_seqs.len());
+                            return Ok(exec_duration + start.elapsed());
+                        }
+                        Err(e) => return Err(e),
+                    };
                     let end = Instant::now();
                     exec_duration += end.duration_since(start);
 

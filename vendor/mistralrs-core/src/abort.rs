@@ -1,0 +1,72 @@
+//! Infill patch: stop a forward pass part-way when no one is waiting for its result.
+//!
+//! A sequence can otherwise only be cancelled between engine steps, and a prompt is one step: a
+//! 2,000-token prompt kept a CPU busy for half a minute after its request was cancelled. While a
+//! pipeline runs a forward pass it registers the response channels of the sequences in the batch
+//! here; a model that supports it (`quantized_llama`) asks `forward_abandoned()` before each
+//! layer, and when every channel is closed it drops the keys and values of the unfinished pass
+//! from its cache and returns an error after calling `note_aborted()`. The pipeline then hands
+//! the sequences the KV computed so far (whole prompt chunks), puts it in the prefix cache and
+//! ends the sequences as cancelled, so the request that replaced them resumes from it.
+//!
+//! The registry is per thread: the pipeline and the model's layer loop run on the engine's thread.
+
+use std::cell::{Cell, RefCell};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use tokio::sync::mpsc::Sender;
+
+use crate::response::Response;
+
+thread_local! {
+    static WAITING: RefCell<Vec<Sender<Response>>> = const { RefCell::new(Vec::new()) };
+    static ABORTED: Cell<bool> = const { Cell::new(false) };
+}
+
+static RELEASED: AtomicUsize = AtomicUsize::new(0);
+
+/// Registers the batch's response channels for the duration of one forward pass.
+pub(crate) struct ForwardWatch(());
+
+impl ForwardWatch {
+    pub(crate) fn new(responders: Vec<Sender<Response>>) -> Self {
+        WAITING.with(|waiting| *waiting.borrow_mut() = responders);
+        ABORTED.with(|aborted| aborted.set(false));
+        ForwardWatch(())
+    }
+}
+
+impl Drop for ForwardWatch {
+    fn drop(&mut self) {
+        WAITING.with(|waiting| waiting.borrow_mut().clear());
+    }
+}
+
+/// True while a forward pass runs on this thread for a batch whose every requester has gone.
+pub fn forward_abandoned() -> bool {
+    WAITING.with(|waiting| {
+        let waiting = waiting.borrow();
+        !waiting.is_empty() && waiting.iter().all(|sender| sender.is_closed())
+    })
+}
+
+/// Called by a model that stopped its forward pass because `forward_abandoned()` said so.
+pub fn note_aborted() {
+    ABORTED.with(|aborted| aborted.set(true));
+}
+
+/// Whether the forward pass that just failed on this thread was stopped by `note_aborted()`.
+pub(crate) fn take_aborted() -> bool {
+    ABORTED.with(|aborted| aborted.replace(false))
+}
+
+/// Counts sequences freed because their requester went away.
+pub(crate) fn note_released(n: usize) {
+    RELEASED.fetch_add(n, Ordering::AcqRel);
+}
+
+/// How many sequences have been freed because their requester went away. A client that cancels
+/// a request can wait for this to move before it submits the next one.
+pub fn cancelled_sequences_released() -> usize {
+    RELEASED.load(Ordering::Acquire)
+}

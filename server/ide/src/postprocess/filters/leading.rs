@@ -1,8 +1,11 @@
 //! Leading whitespace: the model often re-types what the user already has.
 //!
 //! On an indentation-only cursor line the completion is inserted after that indentation, so a
-//! completion that starts with blank lines or with the same indentation would double it. After a
-//! typed space (`let x = $0`), a leading space would make two.
+//! completion that starts with blank lines or with the same indentation would double it. A first
+//! line that starts with less whitespace than that is a token-boundary artefact: a prompt that
+//! ends in eight spaces makes the model continue with ` if` (its vocabulary splits eight spaces
+//! and `if` as seven spaces and ` if`), which would put the code one column too far; that
+//! whitespace goes. After a typed space (`let x = $0`), a leading space would make two.
 
 use super::Context;
 use crate::postprocess::text::is_blank;
@@ -16,8 +19,13 @@ pub(super) fn drop_leading_whitespace_duplication(text: &mut String, context: &C
             }
             text.drain(..=newline);
         }
-        if !typed.is_empty() && text.starts_with(typed) {
-            text.drain(..typed.len());
+        if !typed.is_empty() {
+            if text.starts_with(typed) {
+                text.drain(..typed.len());
+            } else {
+                let kept = text.trim_start_matches([' ', '\t']).len();
+                text.drain(..text.len() - kept);
+            }
         }
     } else if typed.ends_with([' ', '\t']) {
         let kept = text.trim_start_matches([' ', '\t']).len();
@@ -40,6 +48,12 @@ mod tests {
         assert_eq!(run("fn f() {\n    $0\n}", "    return 1;"), "return 1;");
         assert_eq!(run("fn f() {\n    $0\n}", "return 1;"), "return 1;");
         assert_eq!(run("fn f() {\n$0\n}", "    return 1;"), "    return 1;");
+    }
+
+    #[test]
+    fn drops_a_partial_indentation_left_by_a_token_boundary() {
+        assert_eq!(run("if x:\n        $0", " if y:\n            z()"), "if y:\n            z()");
+        assert_eq!(run("if x:\n    $0", "        deeper()"), "    deeper()");
     }
 
     #[test]

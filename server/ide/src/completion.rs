@@ -171,9 +171,21 @@ pub fn render(
         repo_name: &input.repo_name,
         context: &input.context,
         path: &input.path,
-        prefix: &input.text[start..cursor],
+        prefix: &input.text[start..prompt_end(&input.text, cursor)],
         suffix: &input.text[cursor..suffix_end],
     })
+}
+
+/// Where the prompt's prefix ends: the cursor, less the spaces and tabs typed after code on the
+/// cursor's line. Tokenizers glue a space to the word after it (` total` is one token), so a
+/// prompt that ends in `return ` leaves the model a lone space it has rarely seen end a token,
+/// and it often ends the line there. Without the space the model writes ` total`, and
+/// post-processing drops the space the user already typed.
+fn prompt_end(text: &str, cursor: usize) -> usize {
+    let line_start = text[..cursor].rfind('\n').map_or(0, |i| i + 1);
+    let line = &text[line_start..cursor];
+    let code = line.trim_end_matches([' ', '\t']);
+    if code.trim_start_matches([' ', '\t']).is_empty() { cursor } else { line_start + code.len() }
 }
 
 /// The prompt text alone (for `infill/context` and `infill context`).
@@ -345,6 +357,7 @@ impl Completer {
                 (done.text, Some(done.stats), SuggestionSource::Engine)
             }
         };
+        tracing::debug!(raw = %raw, "completion raw output");
         let post = PostprocessInput {
             prefix,
             suffix,
@@ -386,6 +399,17 @@ mod tests {
             assert!(cursor - start >= 1000 - 250 - 20, "cursor {cursor} start {start}");
         }
         assert_eq!(window_start(&text, 10, 1000), 0);
+    }
+
+    #[test]
+    fn the_prompt_leaves_out_spaces_typed_after_code_but_keeps_indentation() {
+        let text = "def f(x):\n    return \n";
+        assert_eq!(prompt_end(text, 21), 20);
+        assert_eq!(&text[..prompt_end(text, 21)], "def f(x):\n    return");
+        let indented = "if x:\n        \n";
+        assert_eq!(prompt_end(indented, 14), 14);
+        assert_eq!(prompt_end("x = 1", 5), 5);
+        assert_eq!(prompt_end("", 0), 0);
     }
 
     #[test]

@@ -708,11 +708,14 @@ impl LanguageServer for Backend {
                 filter_text: Some(format!("{word}{label_line}")),
                 sort_text: Some("0".into()),
                 preselect: Some(true),
+                // A snippet with nothing but escaped text: clients that insert a plain-text
+                // item's first word only (Neovim's `vim.lsp.completion` stops at whitespace)
+                // expand a snippet's whole text.
                 text_edit: Some(CompletionTextEdit::Edit(TextEdit {
                     range: Range { start, end: position_to_lsp(position_from_lsp(cursor)) },
-                    new_text: format!("{word}{text}"),
+                    new_text: snippet_text(&format!("{word}{text}")),
                 })),
-                insert_text_format: Some(InsertTextFormat::PLAIN_TEXT),
+                insert_text_format: Some(InsertTextFormat::SNIPPET),
                 ..Default::default()
             };
             Ok(Some(CompletionResponse::List(CompletionList {
@@ -722,6 +725,18 @@ impl LanguageServer for Backend {
         })
         .await
     }
+}
+
+/// `text` as a snippet that inserts exactly `text`: `\`, `$` and `}` escaped.
+fn snippet_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '\\' | '$' | '}') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// The length of `text` in the position encoding's units.
@@ -736,6 +751,12 @@ fn units(text: &str, encoding: PositionEncoding) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_snippet_inserts_exactly_the_suggestion() {
+        assert_eq!(snippet_text("total + 1"), "total + 1");
+        assert_eq!(snippet_text("f\"${x}\" \\n"), "f\"\\${x\\}\" \\\\n");
+    }
 
     #[test]
     fn the_word_before_the_cursor() {

@@ -83,8 +83,6 @@ fn bench_phases(dir: &Path) {
         for (kind, label, depth) in [
             ("definitions", "definitions", None),
             ("imports", "imports", None),
-            ("references", "references", None),
-            ("scopes", "scopes", None),
             ("definitions", "definitions depth<=6", Some(6)),
             ("imports", "imports depth<=4", Some(4)),
         ] {

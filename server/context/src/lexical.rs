@@ -131,6 +131,7 @@ pub struct Window {
     pub start_line: usize,
     /// Zero-based last line, inclusive.
     pub end_line: usize,
+    /// Sorted, deduplicated token hashes of its lines.
     pub tokens: Vec<Token>,
 }
 

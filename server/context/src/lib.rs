@@ -3,16 +3,21 @@
 //!
 //! # Code map
 //!
-//! * [`index`] — [`WorkspaceIndex`]: the walker, per-file entries, inverted indexes
-//!   (definition name → files, file → importers, rare token → files) and incremental updates.
-//! * [`extract`] — runs a language's queries over a tree: definitions, imports, references,
-//!   scopes; renders skeletons.
-//! * [`resolve`](crate::resolve) — import resolution strategies keyed by the `style` string of
-//!   `[language.imports]` in `grammars/languages.toml`.
-//! * [`rank`] — [`WorkspaceIndex::rank`]: candidates, one combined score, token budget, prompt
-//!   order.
+//! Modules depend on each other in one direction only, top to bottom of this list:
+//!
+//! * `workspace` — [`WorkspaceIndex`], the entry point: joins the index and the ranker.
+//! * [`rank`] — [`WorkspaceIndex::rank`]: candidates from the symbols, graph, similarity and
+//!   recency signals, one combined score, token budget, prompt order.
+//! * [`index`] — files and their symbols behind one lock: the walker, the tables (definition
+//!   name → files, file → importers, rare token → files) with a read API, incremental updates
+//!   (through `infill_syntax::Document`'s incremental parsing), inspection records.
+//! * `resolve` — import resolution, one strategy per [`ImportStyle`](infill_syntax::ImportStyle)
+//!   of `[language.imports]` in `grammars/languages.toml`; project files.
+//! * [`extract`] — runs a language's queries over a tree: definitions, imports; renders
+//!   skeletons; re-extracts incrementally.
 //! * [`privacy`] — secret paths, user exclusions, line redaction.
 //! * [`lexical`] — identifier scanning and Jaccard similarity.
+//! * `paths`, `ids` — path normalization and workspace roots; file ids.
 //!
 //! Architecture invariant: no language's name appears here. Languages are data: the query files
 //! under `grammars/<lang>/` and the language table; import resolution is chosen by the import
@@ -45,26 +50,28 @@
 //! | `@import.name` (optional) | a symbol imported by name |
 //! | `@package` | (no `@import`) the package/namespace the file itself declares |
 //!
-//! **`references.scm`** — `@reference` on identifiers, type identifiers and call names.
-//!
-//! **`scopes.scm`** — `@scope` on nodes that open a scope (functions, classes, blocks).
-//!
 //! Captures whose names start with `_` are helpers for predicates and are ignored.
 
+#![warn(missing_docs)]
+
 pub mod extract;
+mod ids;
 pub mod index;
 pub mod lexical;
+mod paths;
 pub mod privacy;
 pub mod rank;
 mod resolve;
+mod workspace;
 
 pub use extract::{DefKind, ImportKind};
+pub use ids::FileId;
 pub use index::{
-    DefinitionInfo, FileId, FileInfo, ImportInfo, IndexOptions, IndexReport, SkipReason,
-    SkippedFile, WorkspaceIndex,
+    DefinitionInfo, FileInfo, ImportInfo, IndexOptions, IndexReport, SkipReason, SkippedFile,
 };
 pub use privacy::{is_secret_path, redact};
 pub use rank::{
     ContextRequest, ContextResult, RankOptions, Signals, Snippet, SnippetKind, TokenCounter,
     approx_tokens,
 };
+pub use workspace::WorkspaceIndex;

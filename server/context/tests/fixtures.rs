@@ -680,6 +680,44 @@ def other():
 }
 
 #[test]
+fn default_max_file_size_is_one_mebibyte() {
+    assert_eq!(IndexOptions::default().max_file_bytes, 1_048_576);
+}
+
+#[test]
+fn rename_file_respects_the_size_limit() {
+    let options = IndexOptions { max_file_bytes: 64, ..IndexOptions::default() };
+    let f = fixture_with(
+        r#"
+//- /small.py
+def small():
+    return 1
+//- /big.py
+def big():
+    return "a long enough body to be over the sixty-four byte limit"
+"#,
+        &options,
+    );
+    assert!(f.index.file_info(&f.path("small.py")).is_some());
+    assert!(f.index.file_info(&f.path("big.py")).is_none(), "skipped: too large");
+    // A small indexed file moves as before.
+    std::fs::rename(f.path("small.py"), f.path("moved.py")).unwrap();
+    assert!(f.index.rename_file(&f.path("small.py"), &f.path("moved.py")));
+    assert_eq!(f.index.definitions_named("small")[0].path, f.path("moved.py"));
+    // An unindexed file over the limit, renamed on disk, is not read into the index.
+    std::fs::rename(f.path("big.py"), f.path("renamed_big.py")).unwrap();
+    assert!(!f.index.rename_file(&f.path("big.py"), &f.path("renamed_big.py")));
+    assert!(f.index.file_info(&f.path("renamed_big.py")).is_none());
+    // Nor is an indexed text that grew past the limit (edits bring any size).
+    let grown = format!("def grown():\n    return {:?}\n", "x".repeat(100));
+    assert!(f.index.update_file(&f.path("moved.py"), &grown));
+    assert!(f.index.rename_file(&f.path("moved.py"), &f.path("again.py")), "removed");
+    assert!(f.index.file_info(&f.path("moved.py")).is_none());
+    assert!(f.index.file_info(&f.path("again.py")).is_none());
+    assert!(f.index.definitions_named("grown").is_empty());
+}
+
+#[test]
 fn recency_and_similarity_bring_context() {
     let f = fixture(
         r#"

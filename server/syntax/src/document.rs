@@ -16,7 +16,40 @@ use crate::position::{self, Position, PositionEncoding, Range, tree_sitter_point
 pub struct TextChange {
     /// The replaced range; `None` replaces the whole text.
     pub range: Option<Range>,
+    /// The new text of the range.
     pub text: String,
+}
+
+/// What an incremental reparse by [`Document::replace_text`] did.
+#[derive(Clone, Debug)]
+pub struct Reparse {
+    /// The edit given to the old tree.
+    pub edit: InputEdit,
+    /// Ranges whose syntax differs between the old tree and the new one.
+    pub changed_ranges: Vec<tree_sitter::Range>,
+}
+
+/// `(start, old end, new end)` byte offsets of the single edit turning `old` into `new`: their
+/// common prefix and suffix are kept, both cut on character boundaries.
+fn single_edit(old: &Rope, new: &str) -> (usize, usize, usize) {
+    let new_bytes = new.as_bytes();
+    let mut prefix = old.bytes().zip(new_bytes).take_while(|(a, b)| a == *b).count();
+    while !new.is_char_boundary(prefix) {
+        prefix -= 1;
+    }
+    let old_len = old.len_bytes();
+    let max_suffix = old_len.min(new_bytes.len()) - prefix;
+    let mut suffix = old
+        .bytes_at(old_len)
+        .reversed()
+        .zip(new_bytes.iter().rev())
+        .take(max_suffix)
+        .take_while(|(a, b)| a == *b)
+        .count();
+    while !new.is_char_boundary(new_bytes.len() - suffix) {
+        suffix -= 1;
+    }
+    (prefix, old_len - suffix, new_bytes.len() - suffix)
 }
 
 /// Bounds on the work a document may cause.
@@ -116,24 +149,55 @@ impl Document {
         if start_byte == old_end_byte && change.text.is_empty() {
             return;
         }
+        let edit = self.edit_rope(start_byte, old_end_byte, &change.text);
+        self.reparse(&edit);
+    }
+
+    /// Replaces the whole text by `text` as the one edit that keeps their common prefix and
+    /// suffix (on character boundaries), then reparses incrementally to completion, with no time
+    /// budget. For callers that receive whole texts rather than edits (the workspace index).
+    /// Returns the edit and the ranges whose syntax changed when an old tree was reused; `None`
+    /// when there was no tree to reuse or no new tree came out (then [`Document::tree`] is a
+    /// fresh parse, or absent).
+    pub fn replace_text(&mut self, text: &str) -> Option<Reparse> {
+        let (start_byte, old_end_byte, new_end_byte) = single_edit(&self.rope, text);
+        let edit = self.edit_rope(start_byte, old_end_byte, &text[start_byte..new_end_byte]);
+        let old_tree = self.tree.take();
+        self.stale = false;
+        let parser = self.parser.as_mut()?;
+        if self.rope.len_bytes() > self.limits.max_tree_bytes {
+            return None;
+        }
+        let Some(mut old_tree) = old_tree else {
+            parser.reset();
+            self.tree = parse_rope(parser, &self.rope, None, None);
+            return None;
+        };
+        old_tree.edit(&edit);
+        let tree = parse_rope(parser, &self.rope, Some(&old_tree), None)?;
+        let changed_ranges = old_tree.changed_ranges(&tree).collect();
+        self.tree = Some(tree);
+        Some(Reparse { edit, changed_ranges })
+    }
+
+    /// Replaces `start_byte..old_end_byte` of the rope by `text` and returns the matching
+    /// tree-sitter edit (positions before the change from the old rope, after it from the new).
+    fn edit_rope(&mut self, start_byte: usize, old_end_byte: usize, text: &str) -> InputEdit {
         let start_position = tree_sitter_point(&self.rope, start_byte);
         let old_end_position = tree_sitter_point(&self.rope, old_end_byte);
-
         let start_char = self.rope.byte_to_char(start_byte);
         let old_end_char = self.rope.byte_to_char(old_end_byte);
         self.rope.remove(start_char..old_end_char);
-        self.rope.insert(start_char, &change.text);
-
-        let new_end_byte = start_byte + change.text.len();
-        let edit = InputEdit {
+        self.rope.insert(start_char, text);
+        let new_end_byte = start_byte + text.len();
+        InputEdit {
             start_byte,
             old_end_byte,
             new_end_byte,
             start_position,
             old_end_position,
             new_end_position: tree_sitter_point(&self.rope, new_end_byte),
-        };
-        self.reparse(&edit);
+        }
     }
 
     fn reparse(&mut self, edit: &InputEdit) {
@@ -203,14 +267,17 @@ impl Document {
         );
     }
 
+    /// Sets the editor's version of the text.
     pub fn set_version(&mut self, version: i32) {
         self.version = version;
     }
 
+    /// The editor's version of the text.
     pub fn version(&self) -> i32 {
         self.version
     }
 
+    /// The text.
     pub fn rope(&self) -> &Rope {
         &self.rope
     }
@@ -220,6 +287,7 @@ impl Document {
         self.rope.to_string()
     }
 
+    /// The text's length in bytes.
     pub fn len_bytes(&self) -> usize {
         self.rope.len_bytes()
     }
@@ -231,6 +299,7 @@ impl Document {
         self.tree.as_ref()
     }
 
+    /// The document's language; `None` for plain text.
     pub fn language(&self) -> Option<&Arc<Language>> {
         self.language.as_ref()
     }

@@ -7,26 +7,67 @@ use std::fmt;
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
-use serde::Deserialize;
-
 use crate::grammar::grammar;
-
-mod embedded {
-    include!(concat!(env!("OUT_DIR"), "/queries.rs"));
-}
+use crate::queries;
+use crate::table::{ImportRules, LanguageEntry, LanguageTable, NodeKinds, known_styles};
 
 /// The query kinds the other crates run; any other `.scm` file is embedded too.
-pub const QUERY_KINDS: &[&str] = &["definitions", "imports", "references", "scopes"];
+pub const QUERY_KINDS: &[&str] = &["definitions", "imports"];
 
 /// Why a language table could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum LanguageError {
+    /// The text is not TOML, or not the table's schema (an unknown key, a wrong type).
     #[error("the language table is not valid TOML for it: {0}")]
     Toml(#[from] toml::de::Error),
+    /// A `[[language]]` entry without a name.
     #[error("a language entry has an empty name")]
     EmptyName,
+    /// Two languages claim one name, alias, file name or extension.
     #[error("the {what} `{key}` belongs to both `{first}` and `{second}`")]
-    Conflict { what: &'static str, key: String, first: String, second: String },
+    Conflict {
+        /// `name`, `file name` or `extension`.
+        what: &'static str,
+        /// The contested value.
+        key: String,
+        /// The language that claimed it first.
+        first: String,
+        /// The language that claimed it again.
+        second: String,
+    },
+    /// `[language.imports] style` names no known import style.
+    #[error(
+        "language `{language}`: unknown import style `{style}` (known styles: {})",
+        known_styles()
+    )]
+    UnknownImportStyle {
+        /// The language whose table says it.
+        language: String,
+        /// The style as written.
+        style: String,
+    },
+    /// `inherits` names a language that is not in the table.
+    #[error("language `{language}` inherits from `{parent}`, which is not in the table")]
+    UnknownParent {
+        /// The inheriting language.
+        language: String,
+        /// The missing parent.
+        parent: String,
+    },
+    /// Following `inherits` comes back to where it started.
+    #[error("language `{language}` inherits from itself (an `inherits` cycle)")]
+    InheritanceCycle {
+        /// A language on the cycle.
+        language: String,
+    },
+    /// A query file's `; inherits:` line names a directory without that query file.
+    #[error("query file `{file}` inherits from `{parent}`, which has no such query file")]
+    InheritedQuery {
+        /// `<directory>/<kind>.scm`.
+        file: String,
+        /// The directory named by the directive.
+        parent: String,
+    },
 }
 
 /// One language: its entry in the language table plus lazily compiled queries.
@@ -41,19 +82,25 @@ pub struct Language {
     pub filenames: Vec<String>,
     /// Other names for the language, e.g. LSP language ids such as `typescriptreact`.
     pub aliases: Vec<String>,
+    /// The token that starts a line comment.
     pub line_comment: Option<String>,
     /// `(open, close)` tokens of a block comment.
     pub block_comment: Option<(String, String)>,
-    /// A second `grammars/` directory to take a query from when this language lacks that file.
-    pub queries_from: Option<String>,
-    /// How imports resolve to files; an opaque table interpreted by the context crate.
-    pub imports: Option<toml::Value>,
+    /// The language whose query files this one uses where it has none of its own.
+    pub inherits: Option<String>,
+    /// Keywords that open a block when they end a line (`do`, `then`); read where no syntax
+    /// tree is at hand.
+    pub block_keywords: Vec<String>,
+    /// Node kinds of its grammar that the completion pipeline reads.
+    pub node_kinds: NodeKinds,
+    /// How imports resolve to files; `None` when the table has no `[language.imports]`.
+    pub imports: Option<ImportRules>,
     queries: Vec<LazyQuery>,
 }
 
 struct LazyQuery {
-    kind: &'static str,
-    source: &'static str,
+    kind: String,
+    source: String,
     compiled: OnceLock<Option<tree_sitter::Query>>,
 }
 
@@ -63,10 +110,11 @@ impl Language {
         self.grammar.as_deref().and_then(grammar)
     }
 
-    /// Embedded text of `grammars/<name>/<kind>.scm` (or of the `queries_from` directory), where
-    /// `kind` is one of [`QUERY_KINDS`] or any other query file name.
+    /// The query source of `kind` (one of [`QUERY_KINDS`] or any other query file name): the
+    /// language's own `grammars/<name>/<kind>.scm` with its `; inherits:` line expanded, or else
+    /// the query of the language it [`inherits`](Language::inherits) from.
     pub fn query_source(&self, kind: &str) -> Option<&str> {
-        self.lazy_query(kind).map(|query| query.source)
+        self.lazy_query(kind).map(|query| query.source.as_str())
     }
 
     /// The compiled query of `kind`, compiled once on first use. A query that fails to compile is
@@ -76,12 +124,12 @@ impl Language {
         lazy.compiled
             .get_or_init(|| {
                 let ts_language = self.ts_language()?;
-                match tree_sitter::Query::new(&ts_language, lazy.source) {
+                match tree_sitter::Query::new(&ts_language, &lazy.source) {
                     Ok(query) => Some(query),
                     Err(error) => {
                         tracing::warn!(
                             language = %self.name,
-                            kind = lazy.kind,
+                            kind = %lazy.kind,
                             %error,
                             "query does not compile; ignoring it"
                         );
@@ -96,17 +144,17 @@ impl Language {
         self.queries.iter().find(|query| query.kind == kind)
     }
 
-    fn from_entry(entry: LanguageEntry) -> Language {
-        let mut queries: Vec<LazyQuery> = Vec::new();
-        let directories = std::iter::once(entry.name.as_str()).chain(entry.queries_from.as_deref());
-        for directory in directories {
-            for &(query_directory, kind, source) in embedded::QUERY_SOURCES {
-                if query_directory == directory && !queries.iter().any(|query| query.kind == kind) {
-                    queries.push(LazyQuery { kind, source, compiled: OnceLock::new() });
-                }
-            }
-        }
-        Language {
+    fn from_entry(
+        entry: LanguageEntry,
+        queries: Vec<(String, String)>,
+    ) -> Result<Language, LanguageError> {
+        let imports =
+            entry.imports.map(|imports| ImportRules::parse(&entry.name, imports)).transpose()?;
+        let queries = queries
+            .into_iter()
+            .map(|(kind, source)| LazyQuery { kind, source, compiled: OnceLock::new() })
+            .collect();
+        Ok(Language {
             name: entry.name,
             grammar: entry.grammar,
             extensions: entry.extensions,
@@ -114,16 +162,18 @@ impl Language {
             aliases: entry.aliases,
             line_comment: entry.line_comment,
             block_comment: entry.block_comment,
-            queries_from: entry.queries_from,
-            imports: entry.imports,
+            inherits: entry.inherits,
+            block_keywords: entry.block_keywords,
+            node_kinds: entry.node_kinds,
+            imports,
             queries,
-        }
+        })
     }
 }
 
 impl fmt::Debug for Language {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let query_kinds: Vec<&str> = self.queries.iter().map(|query| query.kind).collect();
+        let query_kinds: Vec<&str> = self.queries.iter().map(|query| query.kind.as_str()).collect();
         formatter
             .debug_struct("Language")
             .field("name", &self.name)
@@ -133,41 +183,13 @@ impl fmt::Debug for Language {
             .field("aliases", &self.aliases)
             .field("line_comment", &self.line_comment)
             .field("block_comment", &self.block_comment)
-            .field("queries_from", &self.queries_from)
+            .field("inherits", &self.inherits)
+            .field("block_keywords", &self.block_keywords)
+            .field("node_kinds", &self.node_kinds)
             .field("imports", &self.imports)
             .field("query_kinds", &query_kinds)
             .finish()
     }
-}
-
-/// The shape of `languages.toml`: a list of `[[language]]` tables.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct LanguageTable {
-    #[serde(default)]
-    language: Vec<LanguageEntry>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct LanguageEntry {
-    name: String,
-    #[serde(default)]
-    grammar: Option<String>,
-    #[serde(default)]
-    extensions: Vec<String>,
-    #[serde(default)]
-    filenames: Vec<String>,
-    #[serde(default)]
-    aliases: Vec<String>,
-    #[serde(default)]
-    line_comment: Option<String>,
-    #[serde(default)]
-    block_comment: Option<(String, String)>,
-    #[serde(default)]
-    queries_from: Option<String>,
-    #[serde(default)]
-    imports: Option<toml::Value>,
 }
 
 /// All known languages, indexed by name, alias, file name and extension.
@@ -185,7 +207,7 @@ impl LanguageRegistry {
     pub fn builtin() -> Arc<LanguageRegistry> {
         static BUILTIN: OnceLock<Arc<LanguageRegistry>> = OnceLock::new();
         BUILTIN
-            .get_or_init(|| match LanguageRegistry::from_toml(embedded::LANGUAGES_TOML) {
+            .get_or_init(|| match LanguageRegistry::from_toml(queries::LANGUAGES_TOML) {
                 Ok(registry) => Arc::new(registry),
                 Err(error) => {
                     tracing::error!(%error, "the built-in languages.toml is invalid");
@@ -198,9 +220,17 @@ impl LanguageRegistry {
     /// Parses a language table in the format of `grammars/languages.toml`.
     pub fn from_toml(text: &str) -> Result<LanguageRegistry, LanguageError> {
         let table: LanguageTable = toml::from_str(text)?;
+        let names: Vec<&str> = table.language.iter().map(|entry| entry.name.as_str()).collect();
+        let inherits: HashMap<&str, &str> = table
+            .language
+            .iter()
+            .filter_map(|entry| Some((entry.name.as_str(), entry.inherits.as_deref()?)))
+            .collect();
+        let mut queries = queries::resolve_all(&names, &inherits)?;
         let mut registry = LanguageRegistry::default();
         for entry in table.language {
-            registry.add(Language::from_entry(entry))?;
+            let own = queries.remove(&entry.name).unwrap_or_default();
+            registry.add(Language::from_entry(entry, own)?)?;
         }
         Ok(registry)
     }

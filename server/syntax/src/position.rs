@@ -24,11 +24,14 @@ pub enum PositionEncoding {
 /// [`PositionEncoding`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub struct Position {
+    /// Zero-based line.
     pub line: u32,
+    /// Zero-based offset into the line, in code units of the encoding.
     pub character: u32,
 }
 
 impl Position {
+    /// A position at `line`, `character`.
     pub fn new(line: u32, character: u32) -> Position {
         Position { line, character }
     }
@@ -37,11 +40,14 @@ impl Position {
 /// A half-open span between two positions, as in LSP.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Range {
+    /// Where the range starts (inclusive).
     pub start: Position,
+    /// Where it ends (exclusive).
     pub end: Position,
 }
 
 impl Range {
+    /// The range from `start` to `end`.
     pub fn new(start: Position, end: Position) -> Range {
         Range { start, end }
     }

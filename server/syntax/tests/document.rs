@@ -166,3 +166,25 @@ fn an_edit_over_its_reparse_budget_is_finished_on_demand() {
     assert_tree_matches_fresh_parse(&mut document);
     assert!(!document.is_tree_stale());
 }
+
+#[test]
+fn replace_text_reparses_incrementally_and_reports_the_edit() {
+    let limits = DocumentLimits::default();
+    let mut document = rust_document("fn a() {}\nfn b() {}\n", &limits);
+    let reparse = document.replace_text("fn a() {}\nfn bc() {}\n").expect("an old tree to reuse");
+    let edit = reparse.edit;
+    assert_eq!((edit.start_byte, edit.old_end_byte, edit.new_end_byte), (14, 14, 15));
+    assert_eq!((edit.start_position.row, edit.start_position.column), (1, 4));
+    assert_eq!(document.text(), "fn a() {}\nfn bc() {}\n");
+    let fresh = parse(document.language().unwrap(), &document.text()).unwrap();
+    assert_eq!(document.tree().unwrap().root_node().to_sexp(), fresh.root_node().to_sexp());
+    // A replacement that only changes part of a multi-byte character cuts on a boundary.
+    let mut document = rust_document("let s = \"é\";\n", &limits);
+    let edit = document.replace_text("let s = \"è\";\n").expect("reparsed").edit;
+    assert_eq!((edit.start_byte, edit.old_end_byte, edit.new_end_byte), (9, 11, 11));
+    assert_eq!(document.text(), "let s = \"è\";\n");
+    // Nothing to reuse without a grammar.
+    let mut plain = Document::new("abc", 1, None, &limits);
+    assert!(plain.replace_text("abd").is_none());
+    assert_eq!(plain.text(), "abd");
+}

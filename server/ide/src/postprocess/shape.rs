@@ -4,10 +4,9 @@
 //! stop at the first newline. The rules, in order:
 //!
 //! 1. Inside a comment or a string literal: suppress, unless configured to complete there (then
-//!    single-line). Known from the tree (a named node whose kind contains `comment` or `string`
-//!    strictly around the cursor, or a comment ending at it) or, where the tree cannot tell
-//!    (unclosed literals, no grammar), from lexing the cursor line with the language's comment
-//!    tokens.
+//!    single-line). Known from the tree (a named node of a `comment` or `string` kind strictly
+//!    around the cursor, or a comment ending at it) or, where the tree cannot tell (unclosed
+//!    literals, no grammar), from lexing the cursor line with the language's comment tokens.
 //! 2. A word character right after the cursor: suppress (mid-identifier).
 //! 3. Text after the cursor on its line: single-line — except an auto-closed block, `{$0}`.
 //! 4. An indentation-only cursor line: multi-line, unless the line above ends mid-expression
@@ -15,10 +14,14 @@
 //! 5. The cursor at the end of a line that opens a block: multi-line. The line ends with `{`, `(`
 //!    or `[`; or the tree shows a node that starts on this line and has only its closing token
 //!    left, on a later line (`function f()$0 … end`); or the token before the cursor is followed
-//!    by an empty block-like node (`def f():$0`). Without a tree, a trailing `:` or a trailing
-//!    `do` / `then` keyword counts.
+//!    by an empty node of a `block` kind (`def f():$0`). Without a tree, a trailing `:` or a
+//!    trailing keyword of the language's `block_keywords` (`do`, `then`) counts.
 //! 6. Otherwise (mid-expression at the end of a line): single-line.
+//!
+//! Which node kinds are comments, strings, code inside strings and blocks is language data:
+//! `[language.node_kinds]` in `grammars/languages.toml`, read through [`Language::node_kinds`].
 
+use infill_syntax::{Language, NodeKinds};
 use tree_sitter::Node;
 
 use super::lexer::{self, CommentTokens, LexState};
@@ -130,8 +133,15 @@ pub(crate) fn cursor_syntax(
     }
 }
 
-fn is_string_kind(kind: &str) -> bool {
-    kind.contains("string") || (kind.contains("char") && kind.contains("literal"))
+/// The node kinds of the cursor's language; none for plain text.
+fn node_kinds(language: Option<&Language>) -> &NodeKinds {
+    static NONE: NodeKinds = NodeKinds {
+        comment: Vec::new(),
+        string: Vec::new(),
+        string_code: Vec::new(),
+        block: Vec::new(),
+    };
+    language.map_or(&NONE, |language| &language.node_kinds)
 }
 
 /// The tree's verdict where it has one: a comment or string node around the cursor, or code
@@ -141,6 +151,7 @@ fn syntax_from_tree(
     cursor: &CursorContext<'_>,
     comments: CommentTokens<'_>,
 ) -> Option<CursorSyntax> {
+    let kinds = node_kinds(cursor.language);
     let at = syntax.cursor_byte;
     let root = syntax.tree.root_node();
     if at > root.end_byte() {
@@ -150,13 +161,13 @@ fn syntax_from_tree(
     while let Some(current) = node {
         if current.is_named() && current.start_byte() < at && at < current.end_byte() {
             let kind = current.kind();
-            if kind.contains("substitution") || kind.contains("interpolation") {
+            if kinds.is_string_code(kind) {
                 return Some(CursorSyntax::Code);
             }
-            if kind.contains("comment") {
+            if kinds.is_comment(kind) {
                 return Some(CursorSyntax::Comment);
             }
-            if is_string_kind(kind) {
+            if kinds.is_string(kind) {
                 return Some(CursorSyntax::String);
             }
         }
@@ -165,7 +176,7 @@ fn syntax_from_tree(
     // A line comment ends where its line does, so a cursor at its end is not strictly inside.
     let mut node = at.checked_sub(1).and_then(|before| root.descendant_for_byte_range(before, at));
     while let Some(current) = node.filter(|current| current.end_byte() == at) {
-        if current.is_named() && current.kind().contains("comment") {
+        if current.is_named() && kinds.is_comment(current.kind()) {
             let closed_block =
                 comments.block.is_some_and(|(_, close)| cursor.prefix.ends_with(close));
             return (!closed_block).then_some(CursorSyntax::Comment);
@@ -207,7 +218,8 @@ fn opens_block(cursor: &CursorContext<'_>) -> bool {
         }
         None => {
             let last_word = trimmed.rsplit(|c: char| !is_word_char(c)).next().unwrap_or("");
-            trimmed.ends_with(':') || matches!(last_word, "do" | "then")
+            let keywords = cursor.language.map_or(&[][..], |language| &language.block_keywords);
+            trimmed.ends_with(':') || keywords.iter().any(|keyword| keyword == last_word)
         }
     }
 }
@@ -230,11 +242,13 @@ fn node_awaits_only_its_closer(syntax: SyntaxAtCursor<'_>, cursor: &CursorContex
     else {
         return false;
     };
+    let kinds = node_kinds(cursor.language);
     let mut walker = node.walk();
     let children: Vec<Node<'_>> = node.children(&mut walker).collect();
     let Some((closer, inner)) = children.split_last() else { return false };
-    let content_after_cursor =
-        inner.iter().any(|child| child.is_named() && child.end_byte() > at && !is_comment(child));
+    let content_after_cursor = inner
+        .iter()
+        .any(|child| child.is_named() && child.end_byte() > at && !kinds.is_comment(child.kind()));
     !closer.is_named()
         && !closer.is_missing()
         && closer.start_byte() > line_end
@@ -243,6 +257,7 @@ fn node_awaits_only_its_closer(syntax: SyntaxAtCursor<'_>, cursor: &CursorContex
 
 /// The token before the cursor is followed by an empty block-like node: `def f():$0`.
 fn token_precedes_empty_block(syntax: SyntaxAtCursor<'_>, cursor: &CursorContext<'_>) -> bool {
+    let kinds = node_kinds(cursor.language);
     let line_prefix = cursor.line_prefix();
     let trailing = line_prefix.len() - line_prefix.trim_end().len();
     let Some(text_end) = syntax.cursor_byte.checked_sub(trailing).filter(|end| *end > 0) else {
@@ -251,11 +266,10 @@ fn token_precedes_empty_block(syntax: SyntaxAtCursor<'_>, cursor: &CursorContext
     let mut node = syntax.tree.root_node().descendant_for_byte_range(text_end - 1, text_end);
     while let Some(current) = node.filter(|current| current.end_byte() == text_end) {
         if let Some(next) = following_sibling(&current) {
-            let kind = next.kind();
             return next.is_named()
-                && (kind.contains("block") || kind.contains("body"))
+                && kinds.is_block(next.kind())
                 && next.start_byte() >= text_end
-                && !has_content(&next);
+                && !has_content(&next, kinds);
         }
         node = current.parent();
     }
@@ -272,11 +286,8 @@ fn following_sibling<'tree>(node: &Node<'tree>) -> Option<Node<'tree>> {
     children.next()
 }
 
-fn is_comment(node: &Node<'_>) -> bool {
-    node.kind().contains("comment")
-}
-
-fn has_content(node: &Node<'_>) -> bool {
+/// Whether `node` holds a named node other than a comment.
+fn has_content(node: &Node<'_>, kinds: &NodeKinds) -> bool {
     let mut walker = node.walk();
-    node.named_children(&mut walker).any(|child| !is_comment(&child))
+    node.named_children(&mut walker).any(|child| !kinds.is_comment(child.kind()))
 }

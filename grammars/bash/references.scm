@@ -1,2 +1,0 @@
-(command_name (word) @reference)
-(variable_name) @reference

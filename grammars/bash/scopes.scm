@@ -1,2 +1,0 @@
-(function_definition) @scope
-(subshell) @scope

@@ -1,3 +1,0 @@
-(identifier) @reference
-(type_identifier) @reference
-(field_identifier) @reference

@@ -1,3 +1,0 @@
-(function_definition) @scope
-(compound_statement) @scope
-(struct_specifier) @scope

@@ -1,5 +1,0 @@
-(declaration_list) @scope
-(method_declaration) @scope
-(constructor_declaration) @scope
-(lambda_expression) @scope
-(block) @scope

@@ -1,4 +1,0 @@
-(identifier) @reference
-(type_identifier) @reference
-(field_identifier) @reference
-(namespace_identifier) @reference

@@ -1,2 +1,0 @@
-(identifier) @reference
-(type_identifier) @reference

@@ -1,3 +1,0 @@
-(identifier) @reference
-(property_identifier) @reference
-(shorthand_property_identifier) @reference

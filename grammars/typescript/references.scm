@@ -1,4 +1,0 @@
-(identifier) @reference
-(type_identifier) @reference
-(property_identifier) @reference
-(shorthand_property_identifier) @reference

@@ -1,0 +1,228 @@
+//! Incremental extraction: after one edit, re-run the queries over the smallest region of the
+//! tree that holds the edit and splice the result into the file's previous symbols, so a
+//! keystroke in a large file costs a few milliseconds instead of a full extraction.
+
+use infill_syntax::Language;
+use tree_sitter::{InputEdit, Node, Tree};
+
+use super::DEFINITION_DEPTH;
+use super::definitions::{definitions, is_decoration, link_parents};
+use super::imports::imports;
+use super::query::{collect, combined_query};
+use super::types::{Definition, FileSymbols, Import, index_names};
+
+/// Re-extracts after one edit, touching only the top-level items the edit intersects: symbols
+/// before them are kept, symbols after them are shifted. Returns `None` when a full extraction
+/// is needed instead (large edits, a definition whose decorations straddle the edited region,
+/// a package declaration nearby, no combined query).
+pub fn extract_incremental(
+    language: &Language,
+    tree: &Tree,
+    text: &str,
+    old: &FileSymbols,
+    old_text: &str,
+    edit: &InputEdit,
+    changed: &[tree_sitter::Range],
+) -> Option<FileSymbols> {
+    let query = combined_query(language)?;
+    let root = tree.root_node();
+    let (start, end) = edited_region(root, edit, changed);
+    if end - start > 64 * 1024 || (end - start) * 2 > text.len().max(1) {
+        return None;
+    }
+    let shift = Shift::of(edit);
+    let old_start = start;
+    let old_end = (end as isize - shift.bytes) as usize;
+    if old_end < old_start || old_end > old_text.len() {
+        return None;
+    }
+    if old.packages.iter().any(|package| old_text[old_start..old_end].contains(package.as_str())) {
+        return None;
+    }
+    let matches = collect(&query, root, text, DEFINITION_DEPTH, Some(start..end));
+    // An import statement that straddles the region would be half re-extracted: start over.
+    let straddles = |node: &Node<'_>| node.start_byte() < start || node.end_byte() > end;
+    if matches.iter().any(|(_, captures)| {
+        captures.iter().any(|(capture, node)| capture.starts_with("import") && straddles(node))
+    }) {
+        return None;
+    }
+    let mut fresh = definitions(&matches, text);
+    fresh.retain(|def| def.range.start >= start && def.range.end <= end);
+    let (mut fresh_imports, fresh_packages) = imports(&matches, text);
+    if !fresh_packages.is_empty() {
+        return None;
+    }
+    fresh_imports.retain(|import| import.byte >= start && import.byte <= end);
+    let old_region = old_start..old_end;
+    let definitions = splice_definitions(&old.definitions, fresh, &old_region, shift)?;
+    let imports = splice_imports(&old.imports, fresh_imports, &old_region, shift)?;
+    let mut symbols = FileSymbols {
+        definitions,
+        imports,
+        packages: old.packages.clone(),
+        tokens: crate::lexical::token_set(text),
+        def_index: Vec::new(),
+    };
+    symbols.def_index = index_names(&symbols.definitions);
+    Some(symbols)
+}
+
+/// How far an edit moves what follows it.
+#[derive(Clone, Copy)]
+struct Shift {
+    bytes: isize,
+    lines: isize,
+}
+
+impl Shift {
+    fn of(edit: &InputEdit) -> Shift {
+        Shift {
+            bytes: edit.new_end_byte as isize - edit.old_end_byte as isize,
+            lines: edit.new_end_position.row as isize - edit.old_end_position.row as isize,
+        }
+    }
+
+    fn byte(self, at: usize) -> usize {
+        (at as isize + self.bytes) as usize
+    }
+
+    fn line(self, line: u32) -> u32 {
+        (line as isize + self.lines) as u32
+    }
+}
+
+/// The byte range (in the new text) to re-extract: start from the root's children that the edit
+/// or a syntactic change (`changed`: the old and new trees' changed ranges, e.g. error recovery
+/// swallowing a neighbour) touches, plus the item after a touched comment/attribute (its doc
+/// comment belongs to it). While a single child holds all of it, descend into that child, so an
+/// edit inside one method of a large class re-extracts that method only.
+fn edited_region(
+    root: Node<'_>,
+    edit: &InputEdit,
+    changed: &[tree_sitter::Range],
+) -> (usize, usize) {
+    let (mut touch_start, mut touch_end) = (edit.start_byte, edit.new_end_byte);
+    for range in changed {
+        touch_start = touch_start.min(range.start_byte);
+        touch_end = touch_end.max(range.end_byte);
+    }
+    let mut parent = root;
+    loop {
+        let (mut start, mut end) = (touch_start, touch_end);
+        let mut walker = parent.walk();
+        let mut extend_next = false;
+        let mut touched = Vec::new();
+        for child in parent.children(&mut walker) {
+            let touches = child.end_byte() >= touch_start && child.start_byte() <= touch_end;
+            if touches || extend_next {
+                start = start.min(child.start_byte());
+                end = end.max(child.end_byte());
+                touched.push(child);
+                extend_next = touches && is_decoration(child.kind());
+                if !touches && !is_decoration(child.kind()) {
+                    break;
+                }
+            } else if child.start_byte() > touch_end {
+                break;
+            }
+        }
+        match touched.as_slice() {
+            [only]
+                if only.child_count() > 0
+                    && only.start_byte() < touch_start
+                    && only.end_byte() > touch_end
+                    && !is_decoration(only.kind()) =>
+            {
+                parent = *only;
+            }
+            _ => return (start, end),
+        }
+    }
+}
+
+/// The old definitions outside `region` (shifted when after it, grown when they enclose it) plus
+/// the fresh ones from inside it, sorted and re-linked; `None` when an old definition straddles
+/// the region.
+fn splice_definitions(
+    old: &[Definition],
+    fresh: Vec<Definition>,
+    region: &std::ops::Range<usize>,
+    shift: Shift,
+) -> Option<Vec<Definition>> {
+    let (old_start, old_end) = (region.start, region.end);
+    let mut definitions: Vec<Definition> = Vec::with_capacity(old.len() + fresh.len());
+    for def in old {
+        if def.range.end <= old_start {
+            let mut kept = def.clone();
+            kept.parent = None;
+            definitions.push(kept);
+        } else if def.header_start >= old_end {
+            let mut moved = def.clone();
+            moved.range = shift.byte(def.range.start)..shift.byte(def.range.end);
+            moved.header_start = shift.byte(def.header_start);
+            moved.body = def.body.as_ref().map(|body| shift.byte(body.start)..shift.byte(body.end));
+            moved.start_line = shift.line(def.start_line);
+            moved.end_line = shift.line(def.end_line);
+            moved.parent = None;
+            definitions.push(moved);
+        } else if def.range.start >= old_start && def.range.end <= old_end {
+            // Inside the region: re-extracted.
+        } else if def.header_start <= old_start
+            && def.range.end >= old_end
+            && def.body.as_ref().is_some_and(|body| body.start < old_start && body.end > old_end)
+        {
+            // An enclosing definition whose body holds the region: its header is unchanged,
+            // its end moves.
+            let mut grown = def.clone();
+            grown.range.end = shift.byte(def.range.end);
+            grown.body = def.body.as_ref().map(|body| body.start..shift.byte(body.end));
+            grown.end_line = shift.line(def.end_line);
+            grown.parent = None;
+            definitions.push(grown);
+        } else {
+            // Straddles the region (a decoration before it was edited, or an edit in its
+            // header): start over.
+            return None;
+        }
+    }
+    for mut def in fresh {
+        def.parent = None;
+        definitions.push(def);
+    }
+    definitions
+        .sort_by(|a, b| a.range.start.cmp(&b.range.start).then(b.range.end.cmp(&a.range.end)));
+    link_parents(&mut definitions);
+    Some(definitions)
+}
+
+/// The old imports before `region`, the fresh ones, and the old ones after it (shifted), in
+/// statement order; `None` when the edit lands inside an import that is not re-extracted whole.
+fn splice_imports(
+    old: &[Import],
+    fresh: Vec<Import>,
+    region: &std::ops::Range<usize>,
+    shift: Shift,
+) -> Option<Vec<Import>> {
+    let (old_start, old_end) = (region.start, region.end);
+    let mut imports: Vec<Import> = Vec::with_capacity(old.len() + fresh.len());
+    for import in old {
+        let overlaps_start = import.byte < old_start && import.end_byte > old_start;
+        let overlaps_end = import.byte < old_end && import.end_byte > old_end;
+        if overlaps_start || overlaps_end {
+            return None;
+        }
+        if import.byte < old_start {
+            imports.push(import.clone());
+        } else if import.byte >= old_end && !(import.byte == old_end && old_start == old_end) {
+            let mut moved = import.clone();
+            moved.byte = shift.byte(import.byte);
+            moved.end_byte = shift.byte(import.end_byte);
+            moved.line = shift.line(import.line);
+            imports.push(moved);
+        }
+    }
+    imports.extend(fresh);
+    imports.sort_by_key(|import| import.byte);
+    Some(imports)
+}

@@ -1,0 +1,111 @@
+//! Ranking: from a cursor to a token-budgeted list of snippets from other files.
+//!
+//! Candidates come from four signals, combined into one score per snippet:
+//!
+//! * **symbols** (`symbols`) — identifiers around the cursor that name definitions elsewhere
+//!   (found through the inverted index `name → files`), weighted by closeness to the cursor and
+//!   by how specific the name is (a name defined in one file beats one defined in fifty);
+//! * **graph** (`relations`) — the current file's import edges: definitions in files it imports
+//!   (and in files those import, and in files that import it) get a boost, names it imports
+//!   explicitly most;
+//! * **similarity** (`similarity`, `windows`) — line windows of related files whose identifiers
+//!   overlap the lines before the cursor (Jaccard), including files found through rare shared
+//!   identifiers;
+//! * **recency** (`relations`) — files the user opened or edited lately.
+//!
+//! Selection (`selection`) is greedy by score under the token budget, with whole definitions
+//! replaced by skeletons when they do not fit and overlapping snippets dropped. The output order
+//! keeps the prompt prefix stable: snippets brought by the file's imports (which change only
+//! when the import list changes) come first in path order, then the cursor-dependent ones by
+//! increasing score, so the most relevant one sits last, nearest the cursor window the caller
+//! appends.
+
+mod candidate;
+mod region;
+mod relations;
+pub(crate) mod request;
+mod selection;
+mod similarity;
+mod symbols;
+mod windows;
+
+use crate::index::State;
+use crate::paths::absolute;
+use candidate::Candidate;
+use region::{Region, floor_char_boundary};
+use relations::Relations;
+pub use request::{
+    ContextRequest, ContextResult, RankOptions, Signals, Snippet, SnippetKind, TokenCounter,
+    approx_tokens,
+};
+use symbols::Current;
+use windows::WindowCache;
+
+/// Ranks context for cursors over an index's tables; owns the similarity windows it computed,
+/// so consecutive requests reuse them.
+#[derive(Default)]
+pub(crate) struct Ranker {
+    windows: WindowCache,
+}
+
+impl Ranker {
+    /// The context for one cursor; see the module docs.
+    pub fn rank(&self, state: &State, request: &ContextRequest<'_>) -> ContextResult {
+        let options = &request.options;
+        let signals = options.signals;
+        let path = absolute(request.path);
+        let current = state.id_of(&path);
+        let current_entry = current.and_then(|id| state.file(id));
+        let cursor = floor_char_boundary(request.text, request.cursor);
+        let region = Region::around(request.text, cursor);
+        let names = symbols::names_near_cursor(&region);
+        let relations = Relations::build(state, &path, current, options);
+
+        let mut candidates: Vec<Candidate> = Vec::new();
+        if signals.symbols {
+            let current_info = Current {
+                id: current,
+                language: current_entry.and_then(|e| e.language.as_deref()),
+                local_names: current_entry
+                    .map(|e| e.symbols.definitions.iter().map(|d| &*d.name).collect())
+                    .unwrap_or_default(),
+            };
+            let use_relations = signals.graph || signals.recency;
+            symbols::symbol_candidates(
+                state,
+                &names,
+                &current_info,
+                &relations,
+                use_relations,
+                &mut candidates,
+            );
+            if let Some(id) = current {
+                symbols::base_candidates(state, id, &relations, &mut candidates);
+            }
+        }
+        if signals.similarity {
+            similarity::similarity_candidates(
+                state,
+                &self.windows,
+                &region,
+                options.window_lines,
+                current,
+                &relations,
+                &mut candidates,
+            );
+        }
+
+        let considered = candidates.len();
+        candidates.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.file.cmp(&b.file)));
+        let snippets = selection::select(state, &candidates, request);
+        let tokens_used = snippets.iter().map(|s| s.tokens).sum();
+        ContextResult {
+            path,
+            cursor,
+            snippets,
+            tokens_used,
+            token_budget: request.token_budget,
+            candidates: considered,
+        }
+    }
+}

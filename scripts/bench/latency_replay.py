@@ -20,9 +20,12 @@ near the top of a file the replay did not type in, after one unmeasured warm-up 
 
 Per request it records keystroke-to-response latency, whether the request was superseded,
 whether it was the first in its file, the server's `infill/status` right after each response, and
-the prompt and computed prompt tokens the server logs for each engine completion
-(`INFILL_LOG=warn,infill=info`, stderr lines `completion ms=.. prompt=.. computed=..`).
+the server's `$/infill/trace` notification for it (sent after every completion it answers, because
+`initialize` asks for `trace: "verbose"`): where the answer came from (`engine`, `typed_through`,
+`cache` or none) and, for the engine, the prompt, computed and generated tokens.
 Everything is bounded by --max-seconds: what is not done by then is left out of the table.
+
+The JSON-RPC client is lsp_client.py, next to this script.
 
 Usage:
   python3 scripts/bench/latency_replay.py [--targets 6] [--seed 7] [--json out.json]
@@ -38,7 +41,6 @@ import json
 import math
 import os
 import random
-import re
 import shutil
 import statistics
 import subprocess
@@ -49,6 +51,8 @@ import threading
 import time
 from pathlib import Path
 
+from lsp_client import TRACE_METHOD, Server
+
 REPO = Path(__file__).resolve().parents[2]
 TARGET = Path(os.environ.get("CARGO_TARGET_DIR", Path.home() / ".cache" / "infill-target"))
 DEFAULT_BINARY = TARGET / "release" / "infill"
@@ -58,125 +62,6 @@ REQUESTS_FILES = ["models.py", "sessions.py", "utils.py", "adapters.py", "auth.p
                   "structures.py"]
 CANCELLED = -32800
 TARGETS = {"follow_p50_ms": 400, "follow_p95_ms": 1000, "computed_tokens": 32, "cancel_idle_ms": 50}
-
-
-# --------------------------------------------------------------------------------------------
-# JSON-RPC over stdio
-
-
-class Server:
-    """A JSON-RPC client for one `infill lsp --stdio` process."""
-
-    def __init__(self, command: list[str], cwd: Path, env: dict[str, str]):
-        self.proc = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        self.write_lock = threading.Lock()
-        self.cond = threading.Condition()
-        self.next_id = 1
-        self.responses: dict[int, tuple[float, dict]] = {}
-        self.on_response = None  # callback(id, t, message), called in the reader thread
-        self.log_lines: list[tuple[float, str]] = []
-        self.closed = False
-        threading.Thread(target=self._read_stdout, daemon=True).start()
-        threading.Thread(target=self._read_stderr, daemon=True).start()
-
-    def _send(self, message: dict) -> None:
-        body = json.dumps(message).encode("utf-8")
-        with self.write_lock:
-            self.proc.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
-            self.proc.stdin.flush()
-
-    def reserve_id(self) -> int:
-        with self.cond:
-            rid = self.next_id
-            self.next_id += 1
-        return rid
-
-    def request(self, method: str, params, rid: int | None = None) -> tuple[int, float]:
-        """Sends a request (with `rid` from `reserve_id`, so the caller can file its record
-        before the answer can arrive); returns its id and when it was sent."""
-        if rid is None:
-            rid = self.reserve_id()
-        sent = time.monotonic()
-        self._send({"jsonrpc": "2.0", "id": rid, "method": method, "params": params})
-        return rid, sent
-
-    def notify(self, method: str, params) -> None:
-        self._send({"jsonrpc": "2.0", "method": method, "params": params})
-
-    def wait(self, rid: int, timeout: float) -> tuple[float, dict] | None:
-        deadline = time.monotonic() + timeout
-        with self.cond:
-            while rid not in self.responses and not self.closed:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return None
-                self.cond.wait(left)
-            return self.responses.get(rid)
-
-    def call(self, method: str, params=None, timeout: float = 30.0) -> dict:
-        rid, _ = self.request(method, params)
-        got = self.wait(rid, timeout)
-        if got is None:
-            raise TimeoutError(f"{method}: no response in {timeout} s")
-        message = got[1]
-        if "error" in message:
-            raise RuntimeError(f"{method}: {message['error']}")
-        return message.get("result")
-
-    def _read_stdout(self) -> None:
-        stream = self.proc.stdout
-        try:
-            while True:
-                length = None
-                while True:
-                    line = stream.readline()
-                    if not line:
-                        raise EOFError
-                    line = line.strip()
-                    if not line:
-                        break
-                    name, _, value = line.decode("ascii", "replace").partition(":")
-                    if name.lower() == "content-length":
-                        length = int(value)
-                body = stream.read(length)
-                now = time.monotonic()
-                message = json.loads(body)
-                if "method" in message:
-                    if "id" in message:  # a request from the server: accept it
-                        self._send({"jsonrpc": "2.0", "id": message["id"], "result": None})
-                    continue
-                rid = message.get("id")
-                # The callback runs first, so a waiter sees the record it fills in.
-                if self.on_response:
-                    self.on_response(rid, now, message)
-                with self.cond:
-                    self.responses[rid] = (now, message)
-                    self.cond.notify_all()
-        except (EOFError, ValueError, OSError):
-            pass
-        finally:
-            with self.cond:
-                self.closed = True
-                self.cond.notify_all()
-
-    def _read_stderr(self) -> None:
-        for raw in self.proc.stderr:
-            line = re.sub(r"\x1b\[[0-9;]*m", "", raw.decode("utf-8", "replace")).rstrip()
-            with self.cond:
-                self.log_lines.append((time.monotonic(), line))
-
-    def close(self) -> None:
-        try:
-            self.call("shutdown", None, timeout=5)
-            self.notify("exit", None)
-        except Exception:
-            pass
-        try:
-            self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
 
 
 # --------------------------------------------------------------------------------------------
@@ -272,20 +157,6 @@ def percentile(values: list[float], q: float) -> float | None:
     ordered = sorted(values)  # nearest rank
     rank = max(1, min(len(ordered), math.ceil(q / 100 * len(ordered))))
     return ordered[rank - 1]
-
-
-COMPLETION_LOG = re.compile(r"\bcompletion\b")
-
-
-def parse_log(line: str) -> dict | None:
-    if "computed=" not in line or not COMPLETION_LOG.search(line):
-        return None
-    fields = dict(re.findall(r"(\w+)=(\d+)", line))
-    try:
-        return {"ms": int(fields["ms"]), "prompt": int(fields["prompt"]),
-                "computed": int(fields["computed"])}
-    except KeyError:
-        return None
 
 
 class Deadline:
@@ -442,24 +313,24 @@ def replay(server: Server, root: Path, targets: list[dict], rng: random.Random, 
     return records
 
 
-def attach_logs(records: list[dict], log_lines: list[tuple[float, str]]) -> None:
-    """Matches each `completion ... computed=N` log line to the answered request it was logged
-    for: the server logs it just before answering, so the nearest answer at or after it."""
-    logs = [(t, parsed) for t, line in log_lines if (parsed := parse_log(line))]
-    answered = sorted((r for r in records if r.get("text") is not None), key=lambda r: r["t_response"])
-    used = set()
-    for t, parsed in logs:
-        best = None
-        for record in answered:
-            if id(record) in used:
-                continue
-            gap = record["t_response"] - t
-            if -0.05 <= gap <= 0.5 and abs(record["latency_ms"] - parsed["ms"]) < 500 + parsed["ms"]:
-                best = record
-                break
-        if best is not None:
-            used.add(id(best))
-            best["log"] = parsed
+def attach_traces(records: list[dict], root: Path, traces: list[tuple[float, dict]]) -> None:
+    """Files each `$/infill/trace` notification under the request it reports on. Every
+    keystroke bumps its document's version and sends one completion, so a trace's uri and
+    version name exactly one record."""
+    by_key: dict[tuple[str, int], list[dict]] = {}
+    for _, message in traces:
+        params = message.get("params") or {}
+        by_key.setdefault((params.get("uri"), params.get("version")), []).append(params)
+    for record in records:
+        found = by_key.get(((root / record["file"]).as_uri(), record["version"]))
+        if found:
+            record["trace"] = found.pop(0)
+
+
+def engine_tokens(record: dict, field: str) -> int | None:
+    """`prompt_tokens` or `computed_tokens` of the record's trace, when the engine answered."""
+    trace = record.get("trace") or {}
+    return trace.get(field) if trace.get("source") == "engine" else None
 
 
 def cancellation(server: Server, root: Path, path: str, args) -> list[dict]:
@@ -533,11 +404,11 @@ def fmt(value, unit="") -> str:
 
 
 def classify(record: dict) -> str:
-    """An answered request's kind: `engine` (a suggestion with the server's completion log
-    line), `reuse` (a suggestion without one: typed-through or the identical-request cache) or
+    """An answered request's kind, from its trace's `source`: `engine` (a suggestion the engine
+    generated), `reuse` (a suggestion from typed-through or the identical-request cache) or
     `empty` (no suggestion: suppressed, nothing left after post-processing, or stale)."""
     if record.get("text"):
-        return "engine" if "log" in record else "reuse"
+        return "engine" if (record.get("trace") or {}).get("source") == "engine" else "reuse"
     return "empty"
 
 
@@ -559,9 +430,9 @@ def report(records: list[dict], trials: list[dict], final: dict, args, elapsed: 
     follow_lat = [r["latency_ms"] for r in follow_ok]
     first_lat = [r["latency_ms"] for r in first_ok]
     by_kind = {kind: [r for r in follow_ok if classify(r) == kind] for kind in ("engine", "reuse", "empty")}
-    first_computed = [r["log"]["computed"] for r in first_ok if "log" in r]
-    computed_engine = [r["log"]["computed"] for r in by_kind["engine"]]
-    prompt_engine = [r["log"]["prompt"] for r in by_kind["engine"]]
+    first_computed = [c for r in first_ok if (c := engine_tokens(r, "computed_tokens")) is not None]
+    computed_engine = [c for r in by_kind["engine"] if (c := engine_tokens(r, "computed_tokens")) is not None]
+    prompt_engine = [p for r in by_kind["engine"] if (p := engine_tokens(r, "prompt_tokens")) is not None]
     idle = [t["cancel_to_idle_ms"] for t in trials if t["cancel_to_idle_ms"] is not None]
     in_flight = [t for t in trials if t["busy_at_cancel"] and not t["answered_before_cancel"]]
     stale = [r for r in follow_ok if not r.get("text") and r.get("t_next_key") and r["t_response"] > r["t_next_key"]]
@@ -628,10 +499,12 @@ def report(records: list[dict], trials: list[dict], final: dict, args, elapsed: 
             rs = [r for r in records if r["target"] == target]
             ok = [r for r in rs if r.get("superseded") is False]
             head = next((r for r in rs if r["first"]), {})
-            head_text = (f"{fmt(head.get('latency_ms'))} ({head['log']['computed']})" if "log" in head
-                         else f"{fmt(head.get('latency_ms'))} ({'superseded' if head.get('superseded') else 'no log'})")
+            head_computed = engine_tokens(head, "computed_tokens")
+            head_text = (f"{fmt(head.get('latency_ms'))} ({head_computed})" if head_computed is not None
+                         else f"{fmt(head.get('latency_ms'))} ({'superseded' if head.get('superseded') else 'no engine trace'})")
             follows = ", ".join(
-                f"{classify(r)} {fmt(r['latency_ms'])}" + (f" ({r['log']['computed']})" if "log" in r else "")
+                f"{classify(r)} {fmt(r['latency_ms'])}"
+                + (f" ({c})" if (c := engine_tokens(r, "computed_tokens")) is not None else "")
                 for r in ok if r["phase"] == "follow")
             print(f"| {target + 1} | {rs[0]['file']}:{rs[0].get('line', '')} | {len(rs)} chars | "
                   f"{len(ok)} / {sum(1 for r in rs if r.get('superseded'))} / "
@@ -658,7 +531,8 @@ def main() -> None:
                         help="cancel trials use lines starting before this byte offset")
     parser.add_argument("--max-seconds", type=float, default=1200.0, help="bound on the whole replay")
     parser.add_argument("--ready-timeout", type=float, default=180.0)
-    parser.add_argument("--log", default="warn,infill=info", help="INFILL_LOG for the server")
+    parser.add_argument("--log", default="warn", help="INFILL_LOG for the server (its stderr goes "
+                        "to the --json file's log_tail)")
     parser.add_argument("--json", type=Path, default=None, help="write every record here")
     parser.add_argument("--keep", action="store_true", help="keep the temporary project")
     parser.add_argument("-v", "--verbose", action="store_true", help="per-target table")
@@ -680,6 +554,8 @@ def main() -> None:
         server = Server([str(args.binary), "lsp", "--stdio"], cwd=root, env=env)
         server.call("initialize", {
             "processId": os.getpid(), "rootUri": root.as_uri(),
+            # Asks for a `$/infill/trace` notification after every completion (per-request stats).
+            "trace": "verbose",
             "workspaceFolders": [{"uri": root.as_uri(), "name": root.name}],
             "capabilities": {"textDocument": {"inlineCompletion": {}},
                              "general": {"positionEncodings": ["utf-16"]}},
@@ -690,11 +566,12 @@ def main() -> None:
         records = replay(server, root, targets, rng, args)
         for record in records:
             record["line"] = targets[record["target"]]["line"] + 1
-        attach_logs(records, server.log_lines)
         used = {t["path"] for t in targets}
         spare = [f for f in files if f.startswith("requests/") and f not in used] or ["requests/sessions.py"]
         trials = cancellation(server, root, spare[0], args)
         final = status(server)
+        # Every trace was sent right after its answer, long before the final status.
+        attach_traces(records, root, server.notifications_of(TRACE_METHOD))
         elapsed = time.monotonic() - started
         report(records, trials, final, args, elapsed, ready_s)
         load_after = os.getloadavg()

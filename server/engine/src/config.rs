@@ -16,6 +16,7 @@ pub struct LocalEngineConfig {
     pub path: Option<PathBuf>,
     /// A Hugging Face repository id and GGUF file name, used when `path` is unset (needs network).
     pub hf_repo: Option<String>,
+    /// The GGUF file's name in `hf_repo`.
     pub hf_file: Option<String>,
     /// Override the prompt family detected from the tokenizer.
     pub family: Option<ModelFamily>,
@@ -61,8 +62,11 @@ pub enum ActivationDtype {
     /// smallest KV cache; docs/benchmarks.md), bf16 or f16 on a GPU by compute capability.
     #[default]
     Auto,
+    /// 32-bit floats.
     F32,
+    /// 16-bit IEEE floats.
     F16,
+    /// 16-bit brain floats.
     Bf16,
 }
 
@@ -70,8 +74,11 @@ pub enum ActivationDtype {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PagedAttentionSettings {
+    /// KV cache memory in MiB; overrides `gpu_utilization`.
     pub memory_mib: Option<usize>,
+    /// The share of free GPU memory the KV cache may use, when `memory_mib` is unset.
     pub gpu_utilization: Option<f32>,
+    /// Tokens per KV cache block.
     pub block_size: usize,
     /// `auto` (the model's dtype) or `fp8`.
     pub kv_cache_type: String,

@@ -5,7 +5,7 @@
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use candle_core::quantized::{GgmlDType, QTensor, gguf_file};
 use candle_core::{Device, Tensor};
@@ -13,14 +13,20 @@ use candle_core::{Device, Tensor};
 /// Target types offered by `infill model convert`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TargetType {
+    /// 8-bit blocks of 32 (the default model's conversion target).
     Q8_0,
+    /// 4-bit blocks of 32.
     Q4_0,
+    /// 4-bit K-quant.
     Q4K,
+    /// 6-bit K-quant.
     Q6K,
+    /// Half precision, unquantized.
     F16,
 }
 
 impl TargetType {
+    /// Parses a type name as `infill model convert --type` takes it (`q8_0`, `q4_k`...).
     pub fn from_name(name: &str) -> Option<TargetType> {
         match name.to_ascii_lowercase().as_str() {
             "q8_0" | "q8" => Some(TargetType::Q8_0),
@@ -57,8 +63,59 @@ impl TargetType {
 /// What a conversion did.
 #[derive(Debug, Clone)]
 pub struct ConversionReport {
+    /// Tensors requantized to the target type.
     pub converted: usize,
+    /// Tensors copied as they were (1-D, already of the target type, or not block-aligned).
     pub kept: usize,
+}
+
+/// Why a conversion failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ConvertError {
+    /// The input file cannot be opened.
+    #[error("cannot open {}", path.display())]
+    Open {
+        /// The input file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The input is not a GGUF file candle can read.
+    #[error("{} is not a readable GGUF file", path.display())]
+    NotGguf {
+        /// The input file.
+        path: PathBuf,
+        /// candle's error.
+        source: Box<candle_core::Error>,
+    },
+    /// No temporary file can be created next to the output.
+    #[error("cannot write in {}", directory.display())]
+    CreateTemporary {
+        /// The output's directory.
+        directory: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The finished conversion cannot be moved to the output path.
+    #[error("cannot move the converted model to {}", path.display())]
+    Persist {
+        /// The output file.
+        path: PathBuf,
+        /// The underlying error.
+        source: tempfile::PersistError,
+    },
+    /// Reading, requantizing or writing a tensor failed.
+    #[error(transparent)]
+    Candle(Box<candle_core::Error>),
+    /// Reading or writing failed.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+impl From<candle_core::Error> for ConvertError {
+    fn from(error: candle_core::Error) -> Self {
+        ConvertError::Candle(Box::new(error))
+    }
 }
 
 /// Requantizes every 2-D weight of `input` to `target` and writes `output`.
@@ -66,13 +123,14 @@ pub fn convert(
     input: &Path,
     output: &Path,
     target: TargetType,
-) -> anyhow::Result<ConversionReport> {
-    use anyhow::Context as _;
+) -> Result<ConversionReport, ConvertError> {
     let mut reader = BufReader::new(
-        File::open(input).with_context(|| format!("cannot open {}", input.display()))?,
+        File::open(input)
+            .map_err(|source| ConvertError::Open { path: input.to_path_buf(), source })?,
     );
-    let content = gguf_file::Content::read(&mut reader)
-        .with_context(|| format!("{} is not a readable GGUF file", input.display()))?;
+    let content = gguf_file::Content::read(&mut reader).map_err(|source| {
+        ConvertError::NotGguf { path: input.to_path_buf(), source: Box::new(source) }
+    })?;
     let mut names: Vec<&String> = content.tensor_infos.keys().collect();
     names.sort_by_key(|name| content.tensor_infos[*name].offset);
 
@@ -106,8 +164,9 @@ pub fn convert(
 
     // Write next to the target and rename at the end: an interrupted run leaves no half model.
     let directory = output.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let partial = tempfile::NamedTempFile::new_in(directory)
-        .with_context(|| format!("cannot write in {}", directory.display()))?;
+    let partial = tempfile::NamedTempFile::new_in(directory).map_err(|source| {
+        ConvertError::CreateTemporary { directory: directory.to_path_buf(), source }
+    })?;
     {
         let mut writer = BufWriter::new(partial.as_file());
         gguf_file::write(&mut writer, &metadata_refs, &tensor_refs)?;
@@ -115,7 +174,7 @@ pub fn convert(
     }
     let file = partial
         .persist(output)
-        .with_context(|| format!("cannot move the converted model to {}", output.display()))?;
+        .map_err(|source| ConvertError::Persist { path: output.to_path_buf(), source })?;
     // A temporary file is private (0600); a model is ordinary data.
     #[cfg_attr(not(unix), allow(unused_mut))]
     let mut permissions = file.metadata()?.permissions();

@@ -12,27 +12,58 @@ use std::path::{Path, PathBuf};
 /// Why a file could not be read as a GGUF model.
 #[derive(Debug, thiserror::Error)]
 pub enum GgufError {
+    /// The file cannot be opened or read.
     #[error("cannot read model file {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        /// The model file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The file does not start with the GGUF magic.
     #[error("{path} is not a GGUF model file (its first bytes are not `GGUF`)")]
-    NotGguf { path: PathBuf },
+    NotGguf {
+        /// The model file.
+        path: PathBuf,
+    },
+    /// The file is shorter than its header says (an interrupted download).
     #[error("{path} is truncated: the header describes {expected} bytes but the file has {actual}")]
-    Truncated { path: PathBuf, expected: u64, actual: u64 },
+    Truncated {
+        /// The model file.
+        path: PathBuf,
+        /// The size the header implies.
+        expected: u64,
+        /// The file's size.
+        actual: u64,
+    },
+    /// The header cannot be parsed.
     #[error("{path} has a malformed GGUF header: {reason}")]
-    Malformed { path: PathBuf, reason: String },
+    Malformed {
+        /// The model file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
 }
 
 /// A metadata value. Large numeric arrays keep only their length.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MetadataValue {
+    /// A signed integer of any width.
     Int(i64),
+    /// An unsigned integer of any width.
     Uint(u64),
+    /// A float of any width.
     Float(f64),
+    /// A boolean.
     Bool(bool),
+    /// A string.
     String(String),
+    /// An array of strings that we keep (such as the tokenizer's vocabulary).
     Strings(Vec<String>),
     /// An array whose elements are not kept (numbers, or strings we do not need).
     Array {
+        /// The number of elements.
         len: u64,
     },
 }
@@ -40,13 +71,18 @@ pub enum MetadataValue {
 /// One tensor's description.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TensorInfo {
+    /// The tensor's name (`blk.0.attn_q.weight`...).
     pub name: String,
+    /// Its dimensions, innermost first as GGUF stores them.
     pub dims: Vec<u64>,
+    /// The ggml type id of its data (see [`ggml_type_name`]).
     pub ggml_type: u32,
+    /// Where its data starts, relative to [`GgufInfo::data_offset`].
     pub offset: u64,
 }
 
 impl TensorInfo {
+    /// The number of elements (the product of the dimensions).
     pub fn elements(&self) -> u64 {
         self.dims.iter().product()
     }
@@ -61,11 +97,17 @@ impl TensorInfo {
 /// A GGUF file's header.
 #[derive(Debug, Clone)]
 pub struct GgufInfo {
+    /// The file it was read from.
     pub path: PathBuf,
+    /// The GGUF format version.
     pub version: u32,
+    /// The metadata key-value pairs.
     pub metadata: BTreeMap<String, MetadataValue>,
+    /// The tensors' descriptions, in file order.
     pub tensors: Vec<TensorInfo>,
+    /// Where the tensor data starts in the file.
     pub data_offset: u64,
+    /// The file's size in bytes.
     pub file_size: u64,
 }
 
@@ -305,10 +347,12 @@ impl GgufInfo {
             .unwrap_or(self.data_offset)
     }
 
+    /// The metadata value of `key`.
     pub fn get(&self, key: &str) -> Option<&MetadataValue> {
         self.metadata.get(key)
     }
 
+    /// The metadata value of `key`, when it is a string.
     pub fn get_str(&self, key: &str) -> Option<&str> {
         match self.metadata.get(key)? {
             MetadataValue::String(s) => Some(s),
@@ -316,6 +360,7 @@ impl GgufInfo {
         }
     }
 
+    /// The metadata value of `key`, when it is a non-negative integer.
     pub fn get_u64(&self, key: &str) -> Option<u64> {
         match self.metadata.get(key)? {
             MetadataValue::Uint(v) => Some(*v),

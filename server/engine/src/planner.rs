@@ -10,11 +10,17 @@ use crate::gguf::GgufInfo;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum KvDtype {
+    /// 32-bit floats.
     F32,
+    /// 16-bit IEEE floats.
     F16,
+    /// 16-bit brain floats.
     Bf16,
+    /// 8-bit floats (PagedAttention on CUDA).
     Fp8,
+    /// 8-bit blocks of 32 with a scale each.
     Q8,
+    /// 4-bit blocks of 32 with a scale each.
     Q4,
 }
 
@@ -30,6 +36,7 @@ impl KvDtype {
         }
     }
 
+    /// The type's name as `infill doctor --kv-dtype` takes it.
     pub fn name(self) -> &'static str {
         match self {
             KvDtype::F32 => "f32",
@@ -41,6 +48,7 @@ impl KvDtype {
         }
     }
 
+    /// Parses a name (see [`KvDtype::name`]), ignoring case.
     pub fn from_name(name: &str) -> Option<KvDtype> {
         [KvDtype::F32, KvDtype::F16, KvDtype::Bf16, KvDtype::Fp8, KvDtype::Q8, KvDtype::Q4]
             .into_iter()
@@ -58,13 +66,19 @@ impl KvDtype {
 /// The numbers of a model that decide its memory.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ModelShape {
+    /// The model's name (`general.name`).
     pub name: String,
+    /// Transformer blocks.
     pub layers: u64,
+    /// Attention (query) heads.
     pub heads: u64,
+    /// Key/value heads (fewer than `heads` with grouped-query attention).
     pub kv_heads: u64,
+    /// Elements per head.
     pub head_dim: u64,
     /// The context length the model was trained for.
     pub max_context: u64,
+    /// Bytes of all weights, as stored.
     pub weight_bytes: u64,
 }
 
@@ -106,13 +120,21 @@ pub fn overhead_bytes(shape: &ModelShape) -> u64 {
 /// What the planner concluded.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Plan {
+    /// The context length planned for, in tokens.
     pub context: u64,
+    /// The KV cache type planned for.
     pub kv_dtype: KvDtype,
+    /// Bytes of the weights.
     pub weight_bytes: u64,
+    /// Bytes of the KV cache at `context`.
     pub kv_bytes: u64,
+    /// Bytes of working memory (see [`overhead_bytes`]).
     pub overhead_bytes: u64,
+    /// Weights, KV cache and overhead together.
     pub total_bytes: u64,
+    /// Bytes of memory available.
     pub available_bytes: u64,
+    /// Whether `total_bytes` fits in `available_bytes`.
     pub fits: bool,
     /// The longest context that fits with `kv_dtype` (0 when even the weights do not fit).
     pub max_context_that_fits: u64,

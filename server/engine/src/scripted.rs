@@ -26,10 +26,12 @@ pub struct ScriptedReply {
 }
 
 impl ScriptedReply {
+    /// A reply streamed without delay.
     pub fn text(text: impl Into<String>) -> Self {
         Self { text: text.into(), token_delay: Duration::ZERO }
     }
 
+    /// A reply streamed one token every `token_delay`.
     pub fn slow(text: impl Into<String>, token_delay: Duration) -> Self {
         Self { text: text.into(), token_delay }
     }

@@ -1,40 +1,32 @@
 //! The in-process engine with the real default model (`INFILL_TEST_MODEL`, set by
-//! scripts/test after `infill model fetch`). These tests load the model and generate.
+//! scripts/test after `infill model fetch`). These tests load the model and generate; without
+//! the model they are skipped with a message, unless `INFILL_REQUIRE_MODEL=1` (scripts/test and
+//! CI) makes that a failure.
 
 #![cfg(feature = "mistralrs")]
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use infill_engine::models::test_model_or_skip;
 use infill_engine::{
     ChatMessage, Engine, EngineError, FinishReason, GenerateRequest, LocalEngine,
     LocalEngineConfig, ModelFamily, PromptInput,
 };
 use tokio::sync::OnceCell;
 
-fn model_path() -> PathBuf {
-    let path = std::env::var_os("INFILL_TEST_MODEL")
-        .map(PathBuf::from)
-        .unwrap_or_else(infill_engine::models::default_model_path);
-    assert!(
-        path.exists(),
-        "the model tests need the default model at {}: run `infill model fetch` (scripts/test does)",
-        path.display()
-    );
-    path
-}
-
-static ENGINE: OnceCell<LocalEngine> = OnceCell::const_new();
+static ENGINE: OnceCell<Option<LocalEngine>> = OnceCell::const_new();
 
 /// One engine for the whole file: loading takes seconds and tests share its prefix cache, so
-/// they run one at a time through `serial`.
-async fn engine() -> &'static LocalEngine {
+/// they run one at a time through `serial`. `None` when the model is absent (the test skips).
+async fn engine() -> Option<&'static LocalEngine> {
     ENGINE
         .get_or_init(|| async {
-            let config = LocalEngineConfig { path: Some(model_path()), ..Default::default() };
-            LocalEngine::load(config).await.expect("the default model loads")
+            let path = test_model_or_skip()?;
+            let config = LocalEngineConfig { path: Some(path), ..Default::default() };
+            Some(LocalEngine::load(config).await.expect("the default model loads"))
         })
         .await
+        .as_ref()
 }
 
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -60,7 +52,7 @@ fn request(prompt: &str) -> GenerateRequest {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn loads_the_model_and_completes_code() {
     let _serial = SERIAL.lock().await;
-    let engine = engine().await;
+    let Some(engine) = engine().await else { return };
     let capabilities = engine.capabilities();
     assert_eq!(capabilities.family, ModelFamily::RepoTokens);
     assert!(capabilities.context_length >= 2048);
@@ -76,7 +68,7 @@ async fn loads_the_model_and_completes_code() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn follow_ups_compute_only_the_new_tokens_and_answer_as_a_cold_run_would() {
     let _serial = SERIAL.lock().await;
-    let engine = engine().await;
+    let Some(engine) = engine().await else { return };
     let base = long_prompt();
     let cold = engine.generate(request(&base)).collect().await.unwrap();
 
@@ -96,7 +88,7 @@ async fn follow_ups_compute_only_the_new_tokens_and_answer_as_a_cold_run_would()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cancelled_generation_frees_the_engine_and_keeps_its_prompt_cached() {
     let _serial = SERIAL.lock().await;
-    let engine = engine().await;
+    let Some(engine) = engine().await else { return };
     let prompt = format!("{}# a long comment about", long_prompt());
     let mut long = GenerateRequest::completion(&prompt, 400);
     long.stop = Vec::new();
@@ -113,7 +105,7 @@ async fn a_cancelled_generation_frees_the_engine_and_keeps_its_prompt_cached() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_prompt_cancelled_part_way_stops_and_the_next_request_resumes_from_its_chunks() {
     let _serial = SERIAL.lock().await;
-    let engine = engine().await;
+    let Some(engine) = engine().await else { return };
     // ~1,000 new tokens: many seconds of prefill on a CPU.
     let prompt = format!("# cancelled part-way\n{}{}", long_prompt(), long_prompt().repeat(2));
     let generation = engine.generate(request(&prompt));
@@ -137,7 +129,7 @@ async fn a_prompt_cancelled_part_way_stops_and_the_next_request_resumes_from_its
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_completion_keeps_the_leading_space_of_its_first_token() {
     let _serial = SERIAL.lock().await;
-    let engine = engine().await;
+    let Some(engine) = engine().await else { return };
     let prompt = "<file_sep>math.py\ndef add(a, b):\n    return a +";
     let done = engine.generate(request(prompt)).collect().await.unwrap();
     assert!(done.text.starts_with(" b"), "{:?}", done.text);
@@ -146,7 +138,7 @@ async fn a_completion_keeps_the_leading_space_of_its_first_token() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn honours_the_time_budget() {
     let _serial = SERIAL.lock().await;
-    let engine = engine().await;
+    let Some(engine) = engine().await else { return };
     let mut budgeted = GenerateRequest::completion(format!("{}\n# notes\n", long_prompt()), 2000);
     budgeted.stop = Vec::new();
     budgeted.time_budget = Some(Duration::from_millis(300));
@@ -159,7 +151,7 @@ async fn honours_the_time_budget() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chats_with_the_models_template() {
     let _serial = SERIAL.lock().await;
-    let engine = engine().await;
+    let Some(engine) = engine().await else { return };
     let chat = GenerateRequest {
         input: PromptInput::Chat(vec![ChatMessage::new("user", "Name one colour.")]),
         stop: Vec::new(),
@@ -188,10 +180,11 @@ async fn a_missing_model_is_unavailable_with_the_path_and_the_fix() {
 
 #[tokio::test]
 async fn a_corrupt_model_is_unavailable_not_a_crash() {
+    let Some(model) = test_model_or_skip() else { return };
     let dir = std::env::temp_dir().join(format!("infill-corrupt-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("broken.gguf");
-    let real = std::fs::read(model_path()).unwrap();
+    let real = std::fs::read(model).unwrap();
     std::fs::write(&path, &real[..real.len() / 3]).unwrap();
     let config = LocalEngineConfig { path: Some(path.clone()), ..Default::default() };
     let result = LocalEngine::load(config).await;

@@ -9,14 +9,15 @@
 //! "error"}`.
 //!
 //! Arms (`--arm A[,B...]`, default `pipeline,raw`):
-//! - `pipeline`: `Completer::complete` with post-processing on, what the editor is shown;
-//! - `raw`: the same with `postprocess = false` (`postprocess::postprocess_off`);
+//! - `pipeline`: the completion pipeline with post-processing on, what the editor is shown;
+//! - `raw`: the same generation with post-processing off (`postprocess::postprocess_off`);
 //! - `naive`: no pipeline: the engine completes the bare prefix and the output is cut at the
 //!   first blank line.
 //!
-//! `pipeline` and `raw` share ONE generation (see [`complete_pipeline_and_raw`]): the `raw`
-//! call hits the completer's identical-request cache, so it post-processes the very text the
-//! `pipeline` call generated. Its `ms`/token figures are those of that shared generation.
+//! `pipeline` and `raw` share ONE generation (see [`complete_pipeline_and_raw`]):
+//! `Completer::generate_raw` runs once and `Completer::postprocess` turns its text into both
+//! arms' completions, so they differ only in post-processing. Both report that generation's
+//! `ms`, token figures and `source`.
 //!
 //! Layout (`--layout indent|editor|literal`, default `indent`): HumanEval's prefix ends at a line
 //! start and its suffix usually starts with the next line's code.
@@ -33,7 +34,7 @@
 //! the document the editor holds after accepting: `prefix + typed + completion + separator +
 //! suffix`. The `naive` arm gets `typed = ""` and the `editor` separator in every layout.
 //!
-//! Options: `--max-tokens 128 --max-lines 16 --budget-ms 30000 --limit N`.
+//! Options (`--help` lists them): `--max-tokens 128 --max-lines 16 --budget-ms 30000 --limit N`.
 
 use std::io::{BufRead, Write};
 use std::path::Path;
@@ -41,19 +42,25 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
+use clap::{Parser, ValueEnum};
 use infill::config::Config;
 use infill_engine::{Engine, GenerateRequest, GenerationStats, PromptInput};
 use infill_ide::completion::{
-    Completer, CompletionInput, CompletionSettings, Suggestion, SuggestionSource,
+    Completer, CompletionInput, CompletionSettings, FileLabel, SuggestionSource,
 };
 use infill_ide::postprocess::{self, PostprocessConfig, Shape};
 use infill_syntax::{Document, DocumentLimits, LanguageRegistry};
 use serde_json::{Value, json};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// One way of completing a task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Arm {
+    /// The pipeline with post-processing on.
     Pipeline,
+    /// The pipeline's generation with post-processing off.
+    #[value(alias = "postprocess_off")]
     Raw,
+    /// The bare prefix, no template, cut at the first blank line.
     Naive,
 }
 
@@ -65,77 +72,51 @@ impl Arm {
             Arm::Naive => "naive",
         }
     }
-
-    fn parse(name: &str) -> anyhow::Result<Arm> {
-        Ok(match name {
-            "pipeline" => Arm::Pipeline,
-            "raw" | "postprocess_off" => Arm::Raw,
-            "naive" => Arm::Naive,
-            other => bail!("unknown arm `{other}` (pipeline, raw, naive)"),
-        })
-    }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How a task becomes an editor buffer (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Layout {
+    /// `editor`, plus the indentation an editor's auto-indent types.
     Indent,
+    /// The cursor on its own line, at column 0.
     Editor,
+    /// `prefix + suffix`, the cursor glued to the next line's code.
     Literal,
 }
 
-#[derive(Debug)]
+/// Completes HumanEval-infilling tasks read as JSON lines on stdin; writes one JSON line per
+/// task and arm to stdout.
+#[derive(Debug, Parser)]
+#[command(
+    name = "humaneval_complete",
+    override_usage = "humaneval_complete [OPTIONS] < tasks.jsonl"
+)]
 struct Options {
+    /// Arms to run, separated by commas.
+    #[arg(long = "arm", value_enum, value_delimiter = ',', default_value = "pipeline,raw")]
     arms: Vec<Arm>,
+    /// How each task is laid out as an editor buffer.
+    #[arg(long, value_enum, default_value_t = Layout::Indent)]
     layout: Layout,
+    /// The most tokens per generation.
+    #[arg(long, default_value_t = 128)]
     max_tokens: usize,
+    /// The most lines per completion.
+    #[arg(long, default_value_t = 16)]
     max_lines: usize,
-    budget: Duration,
+    /// The time budget of one generation, in milliseconds.
+    #[arg(long = "budget-ms", default_value_t = 30_000, value_name = "MS")]
+    budget_ms: u64,
+    /// Only the first N tasks.
+    #[arg(long, value_name = "N")]
     limit: Option<usize>,
 }
 
-fn parse_args() -> anyhow::Result<Options> {
-    let mut options = Options {
-        arms: vec![Arm::Pipeline, Arm::Raw],
-        layout: Layout::Indent,
-        max_tokens: 128,
-        max_lines: 16,
-        budget: Duration::from_secs(30),
-        limit: None,
-    };
-    let mut args = std::env::args().skip(1);
-    while let Some(flag) = args.next() {
-        let mut value = || args.next().with_context(|| format!("{flag} needs a value"));
-        match flag.as_str() {
-            "--arm" => {
-                options.arms =
-                    value()?.split(',').map(Arm::parse).collect::<anyhow::Result<_>>()?;
-            }
-            "--layout" => {
-                options.layout = match value()?.as_str() {
-                    "indent" => Layout::Indent,
-                    "editor" => Layout::Editor,
-                    "literal" => Layout::Literal,
-                    other => bail!("unknown layout `{other}` (indent, editor, literal)"),
-                }
-            }
-            "--max-tokens" => options.max_tokens = value()?.parse()?,
-            "--max-lines" => options.max_lines = value()?.parse()?,
-            "--budget-ms" => options.budget = Duration::from_millis(value()?.parse()?),
-            "--limit" => options.limit = Some(value()?.parse()?),
-            "-h" | "--help" => {
-                eprintln!(
-                    "usage: humaneval_complete [--arm pipeline,raw,naive] [--layout indent|editor|literal] \
-                     [--max-tokens N] [--max-lines N] [--budget-ms MS] [--limit N] < tasks.jsonl"
-                );
-                std::process::exit(0);
-            }
-            other => bail!("unknown argument `{other}`"),
-        }
+impl Options {
+    fn budget(&self) -> Duration {
+        Duration::from_millis(self.budget_ms)
     }
-    if options.arms.is_empty() {
-        bail!("no arm given");
-    }
-    Ok(options)
 }
 
 /// A task laid out as an editor buffer.
@@ -179,31 +160,23 @@ fn separator(suffix: &str, layout: Layout) -> &'static str {
     }
 }
 
-/// The pipeline's input for a task, built as `infill::cli::completion_input` builds it for a
-/// file on disk: a parsed `task.py` document and the cursor as a byte offset.
+/// The pipeline's input for a task: a parsed `task.py` document and the cursor as a byte
+/// offset, built by the same `CompletionInput::from_document` as the server's and the CLI's.
 fn completion_input(text: &str, cursor: usize) -> CompletionInput {
     let registry = LanguageRegistry::builtin();
-    let document =
+    let mut document =
         Document::new(text, 0, registry.for_path(Path::new("task.py")), &DocumentLimits::default());
-    CompletionInput {
-        path: "task.py".into(),
-        repo_name: String::new(),
-        text: document.text(),
-        cursor,
-        tree: document.tree().cloned(),
-        language: document.language().cloned(),
-        context: Vec::new(),
-    }
+    CompletionInput::from_document(&mut document, cursor, FileLabel::named("task.py"))
 }
 
-fn settings(options: &Options, postprocess: bool) -> CompletionSettings {
+fn settings(options: &Options) -> CompletionSettings {
     CompletionSettings {
         max_tokens: options.max_tokens,
         max_lines: options.max_lines,
-        time_budget: options.budget,
+        time_budget: options.budget(),
         in_comments: true,
         in_strings: true,
-        postprocess,
+        postprocess: true,
         ..CompletionSettings::default()
     }
 }
@@ -248,61 +221,46 @@ fn source_name(source: SuggestionSource) -> &'static str {
     }
 }
 
-fn outcome(result: anyhow::Result<Option<Suggestion>>, ms: u128) -> Outcome {
-    match result {
-        Ok(Some(s)) => Outcome {
-            completion: s.text,
-            ms,
-            stats: s.stats,
-            source: Some(source_name(s.source)),
-            error: None,
-        },
-        Ok(None) => Outcome { ms, ..Outcome::default() },
-        Err(error) => Outcome { ms, error: Some(format!("{error:#}")), ..Outcome::default() },
-    }
-}
-
 /// The `pipeline` and `raw` (post-processing off) results of ONE generation.
 ///
-/// Runs `Completer::complete` with post-processing on, then again with it off on the same
-/// completer: the second call builds the same engine request, so it is answered from the
-/// completer's identical-request cache with the first call's raw model text, and only the
-/// post-processing differs. The completer is fresh per task, so neither call can be answered
-/// from another task's cache or by typed-through reuse. Fails if the second call did reach the
-/// engine (the two arms would then not share their raw text).
+/// `Completer::generate_raw` makes the generation (nothing when the shape suppresses the
+/// cursor), and `Completer::postprocess` runs on its text twice: with the filters for
+/// `pipeline`, without them for `raw`. Both arms report the generation's statistics and
+/// source; `ms` is the time to the pipeline's completion.
 pub async fn complete_pipeline_and_raw(
     engine: &Arc<dyn Engine>,
-    pipeline: CompletionSettings,
+    settings: CompletionSettings,
     input: CompletionInput,
 ) -> (Outcome, Outcome) {
-    let completer = Completer::new(
-        Arc::clone(engine),
-        CompletionSettings { postprocess: true, ..pipeline.clone() },
-    );
+    let completer = Completer::new(Arc::clone(engine), settings);
     let started = Instant::now();
-    let first = completer.complete(input.clone()).await.map_err(anyhow::Error::from);
-    let first_ms = started.elapsed().as_millis();
-    let generation_failed = first.is_err();
-    let pipeline_outcome = outcome(first, first_ms);
-    if generation_failed {
-        let raw =
-            Outcome { ms: first_ms, error: pipeline_outcome.error.clone(), ..Outcome::default() };
-        return (pipeline_outcome, raw);
-    }
-    completer.set_settings(CompletionSettings { postprocess: false, ..pipeline });
-    let second = completer.complete(input).await.map_err(anyhow::Error::from);
-    let mut raw = outcome(second, first_ms);
-    match raw.source {
-        // The shared generation: report its statistics for both arms.
-        Some("cache") => raw.stats = pipeline_outcome.stats.clone(),
-        // Both arms were suppressed before any generation, or the raw text is blank.
-        None if raw.error.is_none() => raw.stats = pipeline_outcome.stats.clone(),
-        Some(other) => {
-            raw.error = Some(format!("the raw arm did not reuse the generation (source {other})"));
+    let generated = completer.generate_raw(&input).await;
+    let raw = match generated {
+        Ok(Some(raw)) => raw,
+        // Suppressed: no generation, no completion in either arm.
+        Ok(None) => {
+            let ms = started.elapsed().as_millis();
+            return (Outcome { ms, ..Outcome::default() }, Outcome { ms, ..Outcome::default() });
         }
-        None => {}
-    }
-    (pipeline_outcome, raw)
+        Err(error) => {
+            let ms = started.elapsed().as_millis();
+            let error = Some(format!("{:#}", anyhow::Error::from(error)));
+            let failed = || Outcome { ms, error: error.clone(), ..Outcome::default() };
+            return (failed(), failed());
+        }
+    };
+    let pipeline = completer.postprocess(&input, &raw, true);
+    let ms = started.elapsed().as_millis();
+    let unfiltered = completer.postprocess(&input, &raw, false);
+    let source = source_name(raw.source);
+    let arm = |completion: Option<String>| Outcome {
+        source: completion.is_some().then_some(source),
+        completion: completion.unwrap_or_default(),
+        ms,
+        stats: raw.stats.clone(),
+        error: None,
+    };
+    (arm(pipeline), arm(unfiltered))
 }
 
 /// Cuts `text` before its first blank (empty or whitespace-only) line.
@@ -325,7 +283,7 @@ async fn complete_naive(engine: &Arc<dyn Engine>, options: &Options, prefix: &st
         // leaves the cut text unchanged.
         stop: vec!["\n\n".into()],
         max_tokens: options.max_tokens,
-        time_budget: Some(options.budget),
+        time_budget: Some(options.budget()),
         temperature: 0.0,
         top_p: None,
         seed: Some(0),
@@ -375,7 +333,10 @@ fn write_line(out: &mut impl Write, w: &Written<'_>, arm: Arm, o: &Outcome) -> a
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let options = parse_args()?;
+    let options = Options::parse();
+    if options.arms.is_empty() {
+        bail!("no arm given");
+    }
     let config = Config::load(None)?;
     let loading = Instant::now();
     let engine = infill::engine::load(config.model).await.context("loading the model")?;
@@ -416,7 +377,7 @@ async fn main() -> anyhow::Result<()> {
         };
         if wants(Arm::Pipeline) || wants(Arm::Raw) {
             let (pipeline, raw) =
-                complete_pipeline_and_raw(&engine, settings(&options, true), input).await;
+                complete_pipeline_and_raw(&engine, settings(&options), input).await;
             if wants(Arm::Pipeline) {
                 write_line(&mut out, &written, Arm::Pipeline, &pipeline)?;
             }
@@ -470,6 +431,57 @@ mod tests {
         assert_eq!(indented.typed, "    ");
         assert_eq!(indented.cursor, prefix.len() + 4);
         assert_eq!(&indented.text[indented.cursor..], "\n    return x\n");
+    }
+
+    #[test]
+    fn parses_the_options_the_benchmark_script_passes() {
+        let options = Options::try_parse_from([
+            "humaneval_complete",
+            "--arm",
+            "pipeline,postprocess_off,naive",
+            "--layout",
+            "editor",
+            "--max-tokens",
+            "64",
+            "--max-lines",
+            "4",
+            "--budget-ms",
+            "500",
+            "--limit",
+            "3",
+        ])
+        .unwrap();
+        assert_eq!(options.arms, vec![Arm::Pipeline, Arm::Raw, Arm::Naive]);
+        assert_eq!(options.layout, Layout::Editor);
+        assert_eq!((options.max_tokens, options.max_lines), (64, 4));
+        assert_eq!(options.budget(), Duration::from_millis(500));
+        assert_eq!(options.limit, Some(3));
+        let defaults = Options::try_parse_from(["humaneval_complete"]).unwrap();
+        assert_eq!(defaults.arms, vec![Arm::Pipeline, Arm::Raw]);
+        assert_eq!(defaults.layout, Layout::Indent);
+        assert!(Options::try_parse_from(["humaneval_complete", "--arm", "best"]).is_err());
+    }
+
+    #[tokio::test]
+    async fn pipeline_and_raw_share_one_generation() {
+        use infill_engine::{ModelFamily, ScriptedEngine, ScriptedReply};
+        let scripted = Arc::new(ScriptedEngine::new(ModelFamily::PrefixOnly));
+        // One reply: a second generation would fail. The `)` repeats the one after the cursor.
+        scripted.push(ScriptedReply::text("a, b)"));
+        let engine: Arc<dyn Engine> = scripted.clone();
+        let text = "def f(a, b):\n    return max()\n";
+        let input = completion_input(text, text.find("max(").unwrap() + 4);
+        let options = Options::try_parse_from(["humaneval_complete"]).unwrap();
+        let (pipeline, raw) = complete_pipeline_and_raw(&engine, settings(&options), input).await;
+        assert_eq!(scripted.prompts().len(), 1);
+        assert_eq!((pipeline.completion.as_str(), raw.completion.as_str()), ("a, b", "a, b)"));
+        assert_eq!((pipeline.source, raw.source), (Some("engine"), Some("engine")));
+        assert!(pipeline.error.is_none() && raw.error.is_none());
+        assert_eq!(
+            pipeline.stats.as_ref().map(|s| s.prompt_tokens),
+            raw.stats.as_ref().map(|s| s.prompt_tokens)
+        );
+        assert!(raw.stats.is_some());
     }
 
     #[test]

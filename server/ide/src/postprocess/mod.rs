@@ -141,6 +141,7 @@ pub struct PostprocessInput<'a> {
     pub raw: &'a str,
     /// The shape [`decide_shape`] chose before generating.
     pub shape: Shape,
+    /// The limits and switches the filters follow.
     pub config: PostprocessConfig,
 }
 

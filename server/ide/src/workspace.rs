@@ -1,0 +1,259 @@
+//! The workspace as the completion pipeline sees it: the index of every root, kept current from
+//! document events, and the context that goes into completion prompts.
+//!
+//! Context is "sticky": it is ranked again when the cursor moves to another file or more than
+//! [`STICKY_LINES`] lines from where it was ranked, not on every keystroke, so the prompt's prefix
+//! (and the engine's cache of it) stays put while the user types. Nothing here knows LSP: paths
+//! are file-system paths and cursors are byte offsets.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
+
+use infill_context::{ContextRequest, ContextResult, IndexOptions, IndexReport, WorkspaceIndex};
+use infill_engine::ContextFile;
+
+/// Lines the cursor may move before the context is ranked again.
+pub const STICKY_LINES: usize = 24;
+
+/// Tokens of workspace context per prompt when nothing else is configured.
+pub const DEFAULT_TOKEN_BUDGET: usize = 1024;
+
+/// How the workspace is indexed and how much of it goes into a prompt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContextSettings {
+    /// Index the workspace and put related code from other files into prompts.
+    pub enabled: bool,
+    /// Tokens of workspace context per prompt.
+    pub token_budget: usize,
+    /// Files larger than this are not indexed (bytes).
+    pub max_file_bytes: u64,
+    /// Extra globs never to read or send (on top of `.infillignore`).
+    pub exclude: Vec<String>,
+}
+
+impl Default for ContextSettings {
+    fn default() -> Self {
+        let index = IndexOptions::default();
+        Self {
+            enabled: true,
+            token_budget: DEFAULT_TOKEN_BUDGET,
+            max_file_bytes: index.max_file_bytes,
+            exclude: index.exclude_globs,
+        }
+    }
+}
+
+/// The ranking last used for a completion prompt, and where it was made.
+struct Sticky {
+    path: PathBuf,
+    line: usize,
+    files: Vec<ContextFile>,
+}
+
+/// The workspace index, its roots and settings, and the sticky context cache.
+pub struct Workspace {
+    index: Arc<WorkspaceIndex>,
+    roots: RwLock<Vec<PathBuf>>,
+    sticky: Mutex<Option<Sticky>>,
+    settings: RwLock<ContextSettings>,
+}
+
+impl std::fmt::Debug for Workspace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Workspace")
+            .field("roots", &self.roots())
+            .field("settings", &self.settings())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Workspace {
+    fn default() -> Self {
+        Self::new(Arc::new(WorkspaceIndex::default()), ContextSettings::default())
+    }
+}
+
+impl Workspace {
+    /// A workspace over `index`, with no roots yet.
+    pub fn new(index: Arc<WorkspaceIndex>, settings: ContextSettings) -> Self {
+        Self {
+            index,
+            roots: RwLock::new(Vec::new()),
+            sticky: Mutex::new(None),
+            settings: RwLock::new(settings),
+        }
+    }
+
+    /// Replaces the settings; they apply to the next indexing and the next ranking.
+    pub fn set_settings(&self, settings: ContextSettings) {
+        *self.settings.write().unwrap_or_else(|e| e.into_inner()) = settings;
+    }
+
+    /// The current settings.
+    pub fn settings(&self) -> ContextSettings {
+        self.settings.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Replaces the workspace roots (the editor's workspace folders).
+    pub fn set_roots(&self, roots: Vec<PathBuf>) {
+        *self.roots.write().unwrap_or_else(|e| e.into_inner()) = roots;
+    }
+
+    /// The workspace roots.
+    pub fn roots(&self) -> Vec<PathBuf> {
+        self.roots.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The index itself.
+    pub fn index(&self) -> &Arc<WorkspaceIndex> {
+        &self.index
+    }
+
+    /// The index options the settings ask for.
+    fn options(&self) -> IndexOptions {
+        let settings = self.settings();
+        IndexOptions {
+            max_file_bytes: settings.max_file_bytes,
+            exclude_globs: settings.exclude,
+            ..IndexOptions::default()
+        }
+    }
+
+    /// Indexes one root (blocking; run it on a blocking thread). `progress(done, total)` is
+    /// called as files finish.
+    pub fn index_root(&self, root: &Path, progress: &dyn Fn(usize, usize)) -> IndexReport {
+        let report = self.index.index_root(root, &self.options(), progress);
+        tracing::info!(
+            root = %root.display(),
+            indexed = report.indexed,
+            skipped = report.skipped.len(),
+            ms = report.elapsed_ms,
+            "indexed"
+        );
+        report
+    }
+
+    /// Takes the live text of an open or changed file into the index (when context is enabled).
+    pub fn update_file(&self, path: &Path, text: &str) {
+        if self.settings().enabled {
+            self.index.update_file(path, text);
+        }
+    }
+
+    /// Drops a deleted file from the index.
+    pub fn remove_file(&self, path: &Path) {
+        self.index.remove_file(path);
+    }
+
+    /// Notes that the editor opened `path` (a ranking signal).
+    pub fn opened(&self, path: &Path) {
+        self.index.note_opened(path);
+    }
+
+    /// Notes that the user edited `path` (a ranking signal).
+    pub fn edited(&self, path: &Path) {
+        self.index.note_edited(path);
+    }
+
+    /// Ranks context for a cursor without caching (for `infill/context` and `infill context`).
+    pub fn rank(&self, path: &Path, text: &str, cursor: usize) -> ContextResult {
+        let budget = self.settings().token_budget;
+        self.index.rank(&ContextRequest::new(path, text, cursor, budget))
+    }
+
+    /// Context files for a completion prompt, least changing first. Reuses the last ranking
+    /// while the cursor stays in the same file within [`STICKY_LINES`] lines of where it was
+    /// made; otherwise brings the index up to the live text of `path` and ranks again.
+    /// Empty when context is disabled.
+    pub fn context_for_completion(
+        &self,
+        path: &Path,
+        text: &str,
+        cursor: usize,
+    ) -> Vec<ContextFile> {
+        if !self.settings().enabled {
+            return Vec::new();
+        }
+        let line = line_of(text, cursor);
+        {
+            let sticky = self.sticky.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(sticky) = sticky.as_ref()
+                && sticky.path == path
+                && sticky.line.abs_diff(line) <= STICKY_LINES
+            {
+                return sticky.files.clone();
+            }
+        }
+        // Bring the index up to the live buffer before ranking from it.
+        self.index.update_file(path, text);
+        let files = to_context_files(&self.rank(path, text, cursor));
+        *self.sticky.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some(Sticky { path: path.to_path_buf(), line, files: files.clone() });
+        files
+    }
+}
+
+/// The 0-based line of byte offset `cursor` in `text` (an offset past the end counts the
+/// whole text).
+fn line_of(text: &str, cursor: usize) -> usize {
+    let end = cursor.min(text.len());
+    text.as_bytes()[..end].iter().filter(|&&byte| byte == b'\n').count()
+}
+
+/// Snippets as prompt files, keeping their order (stable first, most relevant last).
+pub fn to_context_files(result: &ContextResult) -> Vec<ContextFile> {
+    result
+        .snippets
+        .iter()
+        .map(|snippet| ContextFile {
+            path: snippet.relative_path.clone(),
+            text: snippet.text.clone(),
+        })
+        .collect()
+}
+
+/// The directory to index for a lone file: its nearest ancestor holding `.git`, else its own
+/// directory. The file is canonicalized first when it exists.
+pub fn root_for(file: &Path) -> PathBuf {
+    let file = std::fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf());
+    let start = file.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
+    start.ancestors().find(|dir| dir.join(".git").exists()).map(Path::to_path_buf).unwrap_or(start)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_count_newlines_before_the_cursor() {
+        assert_eq!(line_of("", 0), 0);
+        assert_eq!(line_of("a\nb\nc", 2), 1);
+        assert_eq!(line_of("a\nb\nc", 1), 0);
+        assert_eq!(line_of("a\nb\nc", 99), 2);
+        // Inside a multi-byte character: no panic, the same line.
+        assert_eq!(line_of("é\né", 1), 0);
+    }
+
+    #[test]
+    fn the_default_settings_come_from_the_library_defaults() {
+        let settings = ContextSettings::default();
+        assert!(settings.enabled);
+        assert_eq!(settings.max_file_bytes, IndexOptions::default().max_file_bytes);
+        assert_eq!(settings.exclude, IndexOptions::default().exclude_globs);
+        assert_eq!(settings.token_budget, DEFAULT_TOKEN_BUDGET);
+    }
+
+    #[test]
+    fn a_lone_file_is_indexed_from_its_git_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        std::fs::create_dir_all(root.join(".git")).unwrap();
+        std::fs::create_dir_all(root.join("src/deep")).unwrap();
+        std::fs::write(root.join("src/deep/a.py"), "x = 1\n").unwrap();
+        assert_eq!(root_for(&root.join("src/deep/a.py")), root);
+        let plain = tempfile::tempdir().unwrap();
+        let plain_root = std::fs::canonicalize(plain.path()).unwrap();
+        std::fs::write(plain_root.join("b.py"), "y = 2\n").unwrap();
+        assert_eq!(root_for(&plain_root.join("b.py")), plain_root);
+    }
+}

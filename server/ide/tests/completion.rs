@@ -1,0 +1,195 @@
+//! The completion pipeline's shortcuts past the engine (typed-through reuse and the
+//! identical-request cache), the staged `generate_raw` + `postprocess` API and the input builder,
+//! driven through `Completer` with a `ScriptedEngine` that records every prompt it gets.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use infill_engine::{ModelFamily, ScriptedEngine, ScriptedReply};
+use infill_ide::completion::{
+    Completer, CompletionInput, CompletionSettings, FileLabel, SuggestionSource,
+};
+use infill_syntax::{Document, DocumentLimits, LanguageRegistry};
+
+/// A Python file whose cursor sits after `total = ` (`$0` marks it), before more code.
+const CART: &str = "def checkout(items):\n    total = $0\n    return total\n";
+
+/// The completion input for `document` with `$0` at the cursor, parsed as `cart.py`.
+fn input(document: &str) -> CompletionInput {
+    let cursor = document.find("$0").expect("a $0 cursor");
+    let text = document.replace("$0", "");
+    let registry = LanguageRegistry::builtin();
+    let mut document = Document::new(
+        &text,
+        0,
+        registry.for_path(Path::new("cart.py")),
+        &DocumentLimits::default(),
+    );
+    CompletionInput::from_document(&mut document, cursor, FileLabel::named("cart.py"))
+}
+
+/// `CART` with `typed` typed at its cursor.
+fn cart_after_typing(typed: &str) -> String {
+    CART.replace("$0", &format!("{typed}$0"))
+}
+
+fn completer(engine: &Arc<ScriptedEngine>) -> Completer {
+    Completer::new(engine.clone(), CompletionSettings::default())
+}
+
+#[tokio::test]
+async fn typing_the_start_of_a_suggestion_returns_its_rest_without_the_engine() {
+    let engine = Arc::new(ScriptedEngine::new(ModelFamily::PrefixOnly));
+    engine.push(ScriptedReply::text("compute_total(items)"));
+    let completer = completer(&engine);
+
+    let first = completer.complete(input(CART)).await.unwrap().expect("a suggestion");
+    assert_eq!(first.text, "compute_total(items)");
+    assert_eq!(first.source, SuggestionSource::Engine);
+    assert_eq!(engine.prompts().len(), 1);
+
+    // The user types the suggestion's first characters, one keystroke at a time.
+    for (typed, rest) in [("c", "ompute_total(items)"), ("comp", "ute_total(items)")] {
+        let next = completer.complete(input(&cart_after_typing(typed))).await.unwrap();
+        let next = next.expect("the rest of the suggestion");
+        assert_eq!(next.text, rest, "after typing {typed:?}");
+        assert_eq!(next.source, SuggestionSource::TypedThrough);
+        assert!(next.stats.is_none());
+    }
+    assert_eq!(engine.prompts().len(), 1, "typed-through reuse must not call the engine");
+}
+
+#[tokio::test]
+async fn typing_something_else_than_the_suggestion_calls_the_engine() {
+    let engine = Arc::new(ScriptedEngine::new(ModelFamily::PrefixOnly));
+    engine.push(ScriptedReply::text("compute_total(items)"));
+    engine.push(ScriptedReply::text("um(item.price for item in items)"));
+    let completer = completer(&engine);
+
+    completer.complete(input(CART)).await.unwrap().expect("a suggestion");
+    let next = completer.complete(input(&cart_after_typing("s"))).await.unwrap();
+    let next = next.expect("a new suggestion");
+    assert_eq!(next.source, SuggestionSource::Engine);
+    assert_eq!(next.text, "um(item.price for item in items)");
+    let prompts = engine.prompts();
+    assert_eq!(prompts.len(), 2);
+    assert!(prompts[1].ends_with("    total = s"), "the second prompt: {:?}", prompts[1]);
+}
+
+#[tokio::test]
+async fn typed_through_reuse_is_per_file() {
+    let engine = Arc::new(ScriptedEngine::new(ModelFamily::PrefixOnly));
+    engine.push(ScriptedReply::text("compute_total(items)"));
+    engine.push(ScriptedReply::text("ompute_total(items)"));
+    let completer = completer(&engine);
+
+    completer.complete(input(CART)).await.unwrap().expect("a suggestion");
+    let mut other = input(&cart_after_typing("c"));
+    other.path = "orders.py".into();
+    let next = completer.complete(other).await.unwrap().expect("a suggestion");
+    assert_eq!(next.source, SuggestionSource::Engine);
+    assert_eq!(engine.prompts().len(), 2);
+}
+
+#[tokio::test]
+async fn the_same_request_twice_is_answered_from_the_cache() {
+    let engine = Arc::new(ScriptedEngine::new(ModelFamily::PrefixOnly));
+    // One reply only: a second generation would fail with "no scripted reply left".
+    engine.push(ScriptedReply::text("compute_total(items)"));
+    let completer = completer(&engine);
+
+    let first = completer.complete(input(CART)).await.unwrap().expect("a suggestion");
+    let second = completer.complete(input(CART)).await.unwrap().expect("a suggestion");
+    assert_eq!(first.source, SuggestionSource::Engine);
+    assert!(first.stats.is_some());
+    assert_eq!(second.source, SuggestionSource::Cache);
+    assert!(second.stats.is_none());
+    assert_eq!(second.text, first.text);
+    assert_eq!(engine.prompts().len(), 1, "the engine is called once");
+}
+
+#[tokio::test]
+async fn a_different_request_is_not_answered_from_the_cache() {
+    let engine = Arc::new(ScriptedEngine::new(ModelFamily::PrefixOnly));
+    engine.push(ScriptedReply::text("compute_total(items)"));
+    engine.push(ScriptedReply::text("0"));
+    let completer = completer(&engine);
+
+    completer.complete(input(CART)).await.unwrap().expect("a suggestion");
+    // Same text, more tokens allowed: another request.
+    completer.set_settings(CompletionSettings { max_tokens: 64, ..CompletionSettings::default() });
+    let second = completer.complete(input(CART)).await.unwrap().expect("a suggestion");
+    assert_eq!(second.source, SuggestionSource::Engine);
+    assert_eq!(second.text, "0");
+    assert_eq!(engine.prompts().len(), 2);
+}
+
+#[tokio::test]
+async fn one_raw_generation_post_processes_with_and_without_filters() {
+    let engine = Arc::new(ScriptedEngine::new(ModelFamily::PrefixOnly));
+    // The model repeats the `)` already after the cursor: only the filters drop it.
+    engine.push(ScriptedReply::text("items)"));
+    let completer = completer(&engine);
+    let input = input("def checkout(items):\n    total = compute_total($0)\n    return total\n");
+
+    let raw = completer.generate_raw(&input).await.unwrap().expect("not suppressed");
+    assert_eq!(raw.source, SuggestionSource::Engine);
+    assert_eq!(raw.text, "items)");
+    assert!(raw.stats.is_some());
+    assert_eq!(completer.postprocess(&input, &raw, true).as_deref(), Some("items"));
+    assert_eq!(completer.postprocess(&input, &raw, false).as_deref(), Some("items)"));
+    assert_eq!(engine.prompts().len(), 1);
+
+    // `generate_raw` neither reads nor feeds typed-through reuse: the next keystroke that
+    // matches the raw text still goes to the engine.
+    engine.push(ScriptedReply::text("ompute_total(items)"));
+    let next = completer.complete(self::input(&cart_after_typing("c"))).await.unwrap();
+    assert_eq!(next.expect("a suggestion").source, SuggestionSource::Engine);
+}
+
+#[tokio::test]
+async fn a_suppressed_cursor_generates_nothing() {
+    let engine = Arc::new(ScriptedEngine::new(ModelFamily::PrefixOnly));
+    let completer = completer(&engine);
+    // Inside a comment, with completions in comments off (the default).
+    let input = input("def checkout(items):\n    # add up the $0\n    return 0\n");
+    assert!(completer.generate_raw(&input).await.unwrap().is_none());
+    assert!(completer.complete(input).await.unwrap().is_none());
+    assert!(engine.prompts().is_empty());
+}
+
+#[test]
+fn a_file_is_labelled_relative_to_the_root_holding_it() {
+    let roots = vec![PathBuf::from("/work/other"), PathBuf::from("/work/shop")];
+    let label = FileLabel::for_path(Path::new("/work/shop/src/cart.py"), &roots);
+    assert_eq!(label, FileLabel { path: "src/cart.py".into(), repo_name: "shop".into() });
+
+    // `starts_with` compares whole components: `/work/shopping` is not under `/work/shop`.
+    let outside = FileLabel::for_path(Path::new("/nowhere/shopping/cart.py"), &roots);
+    assert_eq!(outside, FileLabel::named("/nowhere/shopping/cart.py"));
+
+    let cwd = std::env::current_dir().unwrap();
+    let here = FileLabel::for_path(&cwd.join("src/cart.py"), &[]);
+    assert_eq!(here, FileLabel::named(Path::new("src").join("cart.py").to_string_lossy()));
+}
+
+#[test]
+fn the_input_builder_keeps_the_document_and_clamps_the_cursor() {
+    let text = "x = \"é\"\n";
+    let registry = LanguageRegistry::builtin();
+    let mut document =
+        Document::new(text, 3, registry.for_path(Path::new("a.py")), &DocumentLimits::default());
+    let label = FileLabel { path: "pkg/a.py".into(), repo_name: "repo".into() };
+    // Byte 6 is inside `é` (bytes 5..7).
+    let input = CompletionInput::from_document(&mut document, 6, label);
+    assert_eq!(input.cursor, 5);
+    assert_eq!(input.text, text);
+    assert_eq!(input.path, "pkg/a.py");
+    assert_eq!(input.repo_name, "repo");
+    assert!(input.tree.is_some());
+    assert_eq!(input.language.as_ref().map(|l| l.name.as_str()), Some("python"));
+    assert!(input.context.is_empty());
+
+    let past_the_end = CompletionInput::new(FileLabel::named("a"), "abc".into(), 99, None, None);
+    assert_eq!(past_the_end.cursor, 3);
+}

@@ -4,13 +4,16 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use infill_context::IndexReport;
 use infill_engine::ActivationDtype;
 use infill_engine::gguf::{GgufInfo, ggml_type_name};
 use infill_engine::planner::{KvDtype, ModelShape, format_bytes, plan};
-use infill_ide::completion::{Completer, CompletionInput, CompletionSettings};
+use infill_ide::completion::{Completer, CompletionInput, CompletionSettings, FileLabel};
+use infill_ide::workspace::{ContextSettings, Workspace, root_for, to_context_files};
 use infill_syntax::{Document, DocumentLimits, LanguageRegistry, Position, PositionEncoding};
 
-use crate::config::Config;
+use crate::config::{CompletionConfig, Config};
+use crate::lsp::ext::ContextResponse;
 
 /// `FILE:LINE:COL` with a 1-based line and a 1-based column in characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,46 +49,31 @@ pub fn open_document(path: &Path, registry: &LanguageRegistry) -> anyhow::Result
     Ok(Document::new(&text, 0, registry.for_path(path), &DocumentLimits::default()))
 }
 
-/// The completion input for a location in a file.
+/// The completion input for a location in a file, named by the path as given (no workspace
+/// context, no repository name).
 pub fn completion_input(location: &Location) -> anyhow::Result<CompletionInput> {
     let registry = LanguageRegistry::builtin();
-    let document = open_document(&location.path, &registry)?;
+    let mut document = open_document(&location.path, &registry)?;
     let cursor = document.byte_offset(
         Position { line: location.line - 1, character: location.column - 1 },
         PositionEncoding::Utf32,
     );
-    let path = location.path.to_string_lossy().trim_start_matches("./").to_string();
-    Ok(CompletionInput {
-        path,
-        repo_name: String::new(),
-        text: document.text(),
-        cursor,
-        tree: document.tree().cloned(),
-        language: document.language().cloned(),
-        context: Vec::new(),
-    })
+    let label = FileLabel::named(location.path.to_string_lossy().trim_start_matches("./"));
+    Ok(CompletionInput::from_document(&mut document, cursor, label))
 }
 
 /// `infill complete FILE:LINE:COL`.
 pub async fn complete(config: &Config, location: &Location, json: bool) -> anyhow::Result<()> {
     let mut input = completion_input(location)?;
     if config.context.enabled {
-        let (context, path, repo_name) = workspace_context(config, location, &input)?;
-        input.context = context;
-        input.path = path;
-        input.repo_name = repo_name;
+        let AroundFile { workspace, root, file, .. } = workspace_around(config, location)?;
+        input.context = workspace.context_for_completion(&file, &input.text, input.cursor);
+        let label = FileLabel::for_path(&file, &[root]);
+        input.path = label.path;
+        input.repo_name = label.repo_name;
     }
     let engine = crate::engine::load(config.model.clone()).await?;
-    let settings = CompletionSettings {
-        max_tokens: config.completion.max_tokens,
-        max_lines: config.completion.max_lines,
-        time_budget: std::time::Duration::from_millis(config.completion.time_budget_ms.max(60_000)),
-        in_comments: true,
-        in_strings: true,
-        prefix_bytes: config.completion.prefix_bytes,
-        suffix_bytes: config.completion.suffix_bytes,
-        postprocess: true,
-    };
+    let settings = explicit_request_settings(&config.completion);
     let completer = Completer::new(Arc::clone(&engine), settings);
     let suggestion = completer.complete(input).await?;
     if json {
@@ -114,37 +102,45 @@ pub async fn complete(config: &Config, location: &Location, json: bool) -> anyho
     Ok(())
 }
 
-/// Indexes the workspace around `location` and returns the context files for its cursor, the
-/// file's path relative to the root, and the root's name.
-fn workspace_context(
-    config: &Config,
-    location: &Location,
-    input: &CompletionInput,
-) -> anyhow::Result<(Vec<infill_engine::ContextFile>, String, String)> {
-    use crate::workspace::{Workspace, root_for};
+/// The settings of `infill complete`. It is an explicit request at a position the user chose,
+/// like an editor's manual trigger, so it differs from the configuration in two documented ways:
+/// it completes inside comments and strings too, and its time budget is at least 60 s (a cold
+/// prompt on a slow CPU must still answer). Everything else is the `[completion]` configuration.
+pub fn explicit_request_settings(config: &CompletionConfig) -> CompletionSettings {
+    let mut settings = CompletionSettings::from(config);
+    settings.in_comments = true;
+    settings.in_strings = true;
+    settings.time_budget = settings.time_budget.max(std::time::Duration::from_secs(60));
+    settings
+}
+
+/// A workspace indexed around a file given on the command line.
+struct AroundFile {
+    workspace: Workspace,
+    /// The indexed root (see [`root_for`]).
+    root: PathBuf,
+    /// The file, canonicalized.
+    file: PathBuf,
+    report: IndexReport,
+}
+
+/// Indexes the workspace around `location` (its git root, else its directory; see
+/// [`root_for`]) with the `[context]` settings.
+fn workspace_around(config: &Config, location: &Location) -> anyhow::Result<AroundFile> {
     let root = root_for(&location.path);
     let file = std::fs::canonicalize(&location.path)
         .with_context(|| format!("cannot resolve {}", location.path.display()))?;
     let workspace = Workspace::default();
-    workspace.set_config(config.context.clone());
-    workspace.index_root(&root, &|_, _| {});
-    let context = workspace.context_for_completion(&file, &input.text, input.cursor);
-    let path = file.strip_prefix(&root).unwrap_or(&file).to_string_lossy().into_owned();
-    let repo = root.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    Ok((context, path, repo))
+    workspace.set_settings(ContextSettings::from(&config.context));
+    let report = workspace.index_root(&root, &|_, _| {});
+    Ok(AroundFile { workspace, root, file, report })
 }
 
 /// `infill context FILE:LINE:COL`: indexes the workspace around the file and prints the ranked
 /// snippets for the cursor and the prompt they make.
 pub fn context(config: &Config, location: &Location, json: bool) -> anyhow::Result<()> {
-    use crate::workspace::{Workspace, root_for, to_context_files};
     let mut input = completion_input(location)?;
-    let root = root_for(&location.path);
-    let file = std::fs::canonicalize(&location.path)
-        .with_context(|| format!("cannot resolve {}", location.path.display()))?;
-    let workspace = Workspace::default();
-    workspace.set_config(config.context.clone());
-    let report = workspace.index_root(&root, &|_, _| {});
+    let AroundFile { workspace, root, file, report } = workspace_around(config, location)?;
     let result = workspace.rank(&file, &input.text, input.cursor);
     let family = config
         .model
@@ -154,19 +150,14 @@ pub fn context(config: &Config, location: &Location, json: bool) -> anyhow::Resu
             config.model.path.as_deref().and_then(|p| GgufInfo::read(p).ok()).map(|i| i.family())
         })
         .unwrap_or_default();
-    input.path = file.strip_prefix(&root).unwrap_or(&file).to_string_lossy().into_owned();
-    input.repo_name =
-        root.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let label = FileLabel::for_path(&file, std::slice::from_ref(&root));
+    input.path = label.path;
+    input.repo_name = label.repo_name;
     input.context = to_context_files(&result);
-    let settings = CompletionSettings {
-        prefix_bytes: config.completion.prefix_bytes,
-        suffix_bytes: config.completion.suffix_bytes,
-        ..CompletionSettings::default()
-    };
+    let settings = CompletionSettings::from(&config.completion);
     let prompt = infill_ide::completion::render_prompt(&family, &input, &settings);
     if json {
-        let mut value = serde_json::to_value(&result)?;
-        value["prompt"] = serde_json::Value::String(prompt);
+        let mut value = serde_json::to_value(ContextResponse::new(&result, prompt))?;
         value["root"] = serde_json::json!(root);
         value["indexed_files"] = serde_json::json!(report.indexed);
         println!("{}", serde_json::to_string_pretty(&value)?);
@@ -199,7 +190,7 @@ pub fn context(config: &Config, location: &Location, json: bool) -> anyhow::Resu
 
 /// `infill model fetch`.
 pub fn model_fetch() -> anyhow::Result<()> {
-    let path = infill_engine::models::fetch_default(&|line| eprintln!("{line}"))?;
+    let path = crate::models::fetch_default(&|line| eprintln!("{line}"))?;
     println!("{}", path.display());
     Ok(())
 }
@@ -330,6 +321,20 @@ fn print_model(info: &GgufInfo) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_explicit_request_completes_everywhere_with_a_longer_budget() {
+        let config = CompletionConfig { max_tokens: 7, time_budget_ms: 500, ..Default::default() };
+        let settings = explicit_request_settings(&config);
+        assert!(settings.in_comments && settings.in_strings);
+        assert_eq!(settings.time_budget, std::time::Duration::from_secs(60));
+        assert_eq!(settings.max_tokens, 7);
+        let patient = CompletionConfig { time_budget_ms: 90_000, ..Default::default() };
+        assert_eq!(
+            explicit_request_settings(&patient).time_budget,
+            std::time::Duration::from_secs(90)
+        );
+    }
 
     #[test]
     fn parses_locations() {

@@ -2,9 +2,13 @@
 //! by the editor's `initializationOptions` (same shape, as JSON).
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::Context as _;
 use infill_engine::LocalEngineConfig;
+use infill_ide::completion::CompletionSettings;
+use infill_ide::workspace::ContextSettings;
+use infill_syntax::DocumentLimits;
 use serde::{Deserialize, Serialize};
 
 /// The whole configuration.
@@ -49,18 +53,36 @@ pub struct CompletionConfig {
     pub suffix_bytes: usize,
 }
 
+/// The defaults are the pipeline's own ([`CompletionSettings::default`]): one source of truth.
 impl Default for CompletionConfig {
     fn default() -> Self {
+        let settings = CompletionSettings::default();
         Self {
             inline: true,
             items: true,
-            max_tokens: 48,
-            max_lines: 8,
-            time_budget_ms: 3000,
-            in_comments: false,
-            in_strings: false,
-            prefix_bytes: 6000,
-            suffix_bytes: 1500,
+            max_tokens: settings.max_tokens,
+            max_lines: settings.max_lines,
+            time_budget_ms: settings.time_budget.as_millis() as u64,
+            in_comments: settings.in_comments,
+            in_strings: settings.in_strings,
+            prefix_bytes: settings.prefix_bytes,
+            suffix_bytes: settings.suffix_bytes,
+        }
+    }
+}
+
+/// The one conversion from the configuration to the pipeline's settings.
+impl From<&CompletionConfig> for CompletionSettings {
+    fn from(config: &CompletionConfig) -> CompletionSettings {
+        CompletionSettings {
+            max_tokens: config.max_tokens,
+            max_lines: config.max_lines,
+            time_budget: Duration::from_millis(config.time_budget_ms),
+            in_comments: config.in_comments,
+            in_strings: config.in_strings,
+            prefix_bytes: config.prefix_bytes,
+            suffix_bytes: config.suffix_bytes,
+            postprocess: true,
         }
     }
 }
@@ -79,9 +101,28 @@ pub struct ContextConfig {
     pub exclude: Vec<String>,
 }
 
+/// The defaults are the workspace's own ([`ContextSettings::default`]).
 impl Default for ContextConfig {
     fn default() -> Self {
-        Self { enabled: true, token_budget: 1024, max_file_bytes: 1024 * 1024, exclude: Vec::new() }
+        let settings = ContextSettings::default();
+        Self {
+            enabled: settings.enabled,
+            token_budget: settings.token_budget,
+            max_file_bytes: settings.max_file_bytes,
+            exclude: settings.exclude,
+        }
+    }
+}
+
+/// The one conversion from the configuration to the workspace's settings.
+impl From<&ContextConfig> for ContextSettings {
+    fn from(config: &ContextConfig) -> ContextSettings {
+        ContextSettings {
+            enabled: config.enabled,
+            token_budget: config.token_budget,
+            max_file_bytes: config.max_file_bytes,
+            exclude: config.exclude.clone(),
+        }
     }
 }
 
@@ -93,9 +134,17 @@ pub struct DocumentConfig {
     pub max_tree_bytes: usize,
 }
 
+/// The defaults are the document store's own ([`DocumentLimits::default`]).
 impl Default for DocumentConfig {
     fn default() -> Self {
-        Self { max_tree_bytes: 2 * 1024 * 1024 }
+        Self { max_tree_bytes: DocumentLimits::default().max_tree_bytes }
+    }
+}
+
+/// The one conversion from the configuration to the document store's limits.
+impl From<&DocumentConfig> for DocumentLimits {
+    fn from(config: &DocumentConfig) -> DocumentLimits {
+        DocumentLimits { max_tree_bytes: config.max_tree_bytes, ..DocumentLimits::default() }
     }
 }
 
@@ -185,6 +234,46 @@ mod tests {
         let error = config.merge_json(&serde_json::json!({"completion": {"max_line": 3}}));
         assert!(error.is_err());
         assert!(toml::from_str::<Config>("[completion]\nmax_line = 3\n").is_err());
+    }
+
+    #[test]
+    fn defaults_are_the_libraries_defaults() {
+        let config = Config::default();
+        let settings = CompletionSettings::from(&config.completion);
+        let library = CompletionSettings::default();
+        assert_eq!(settings.max_tokens, library.max_tokens);
+        assert_eq!(settings.max_lines, library.max_lines);
+        assert_eq!(settings.time_budget, library.time_budget);
+        assert_eq!(settings.prefix_bytes, library.prefix_bytes);
+        assert_eq!(settings.suffix_bytes, library.suffix_bytes);
+        assert_eq!((settings.in_comments, settings.in_strings), (false, false));
+        assert!(settings.postprocess);
+        let limits = DocumentLimits::from(&config.documents);
+        assert_eq!(limits.max_tree_bytes, DocumentLimits::default().max_tree_bytes);
+        assert_eq!(
+            config.context.max_file_bytes,
+            infill_context::IndexOptions::default().max_file_bytes
+        );
+        assert_eq!(ContextSettings::from(&config.context), ContextSettings::default());
+    }
+
+    #[test]
+    fn the_context_configuration_becomes_the_settings_field_by_field() {
+        let config = ContextConfig {
+            enabled: false,
+            token_budget: 77,
+            max_file_bytes: 1234,
+            exclude: vec!["vendor/**".into()],
+        };
+        assert_eq!(
+            ContextSettings::from(&config),
+            ContextSettings {
+                enabled: false,
+                token_budget: 77,
+                max_file_bytes: 1234,
+                exclude: vec!["vendor/**".into()],
+            }
+        );
     }
 
     #[test]

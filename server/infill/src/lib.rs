@@ -6,4 +6,5 @@ pub mod config;
 pub mod engine;
 pub mod logging;
 pub mod lsp;
-pub mod workspace;
+pub mod models;
+pub mod parent;

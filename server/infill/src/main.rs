@@ -17,18 +17,21 @@ struct Args {
     /// Log to this file instead of stderr.
     #[arg(long, global = true)]
     log_file: Option<PathBuf>,
+    /// Speak LSP over stdin/stdout (the only transport). Language clients append it themselves,
+    /// so it may be repeated.
+    #[arg(long, global = true, action = clap::ArgAction::Count)]
+    stdio: u8,
+    /// The editor's process: the server exits when it dies. Node language clients append it.
+    #[arg(long = "clientProcessId", global = true, value_name = "PID")]
+    client_process_id: Option<u32>,
     #[command(subcommand)]
     command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Serve the Language Server Protocol (the default).
-    Lsp {
-        /// Speak LSP over stdin/stdout (the only transport; accepted for editor configs).
-        #[arg(long)]
-        stdio: bool,
-    },
+    /// Serve the Language Server Protocol over stdio (the default).
+    Lsp,
     /// Print a completion at FILE:LINE:COL (1-based line and column).
     Complete {
         location: Location,
@@ -111,8 +114,11 @@ fn main() -> ExitCode {
         }
     };
     let result = runtime.block_on(async move {
-        match args.command.unwrap_or(Command::Lsp { stdio: true }) {
-            Command::Lsp { .. } => {
+        match args.command.unwrap_or(Command::Lsp) {
+            Command::Lsp => {
+                if let Some(pid) = args.client_process_id {
+                    infill::parent::exit_when_gone(pid);
+                }
                 infill::lsp::serve_stdio(config).await;
                 Ok(true)
             }

@@ -49,6 +49,17 @@ async fn server_text(client: &mut TestClient, uri: &str) -> Value {
     client.request("infill/document", json!({"uri": uri})).await
 }
 
+/// Waits (up to 5 s) until the engine is generating: the request reached it.
+async fn wait_until_generating(engine: &ScriptedEngine) {
+    for _ in 0..1000 {
+        if engine.running() > 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    panic!("the request never reached the engine");
+}
+
 #[tokio::test]
 async fn negotiates_the_position_encoding_and_delivery_path() {
     let mut client = start(EngineSource::Configured);
@@ -252,6 +263,71 @@ async fn inline_completion_returns_the_engines_suggestion() {
     let status = client.request("infill/status", json!({})).await;
     assert_eq!(status["result"]["stats"]["accepted"], 1, "{status}");
     assert_eq!(status["result"]["stats"]["engine_requests"], 1, "{status}");
+    assert_eq!(status["result"]["engine"], "ready", "{status}");
+    assert_eq!(status["result"]["position_encoding"], "utf-16", "{status}");
+    assert_eq!(status["result"]["capabilities"]["family"], "prefix-only", "{status}");
+    // The client did not ask for traces.
+    assert!(
+        !client.pending.iter().any(|m| m["method"] == "$/infill/trace"),
+        "{:?}",
+        client.pending
+    );
+}
+
+#[tokio::test]
+async fn a_client_that_asks_for_traces_gets_one_per_completion() {
+    let (_, source) = scripted(&[ScriptedReply::text("a + b"), ScriptedReply::text("a * b")]);
+    let mut client = start(source);
+    let response = client
+        .request(
+            "initialize",
+            json!({"processId": null, "rootUri": null, "capabilities": inline_capabilities(), "trace": "verbose"}),
+        )
+        .await;
+    assert!(response.get("error").is_none(), "{response}");
+    client.notify("initialized", json!({})).await;
+    let uri = "file:///work/math.py";
+    open(&mut client, uri, "python", "def add(a, b):\n    return \n").await;
+    let params = json!({"textDocument": {"uri": uri}, "position": {"line": 1, "character": 11}, "context": {"triggerKind": 1}});
+    client.request("textDocument/inlineCompletion", params.clone()).await;
+    // The same request again is answered from the identical-request cache.
+    client.request("textDocument/inlineCompletion", params.clone()).await;
+    let count = |client: &TestClient| {
+        client.pending.iter().filter(|m| m["method"] == "$/infill/trace").count()
+    };
+    // Notifications and responses travel on separate queues inside the server; read on until
+    // both traces are in.
+    for _ in 0..100 {
+        if count(&client) >= 2 {
+            break;
+        }
+        client.request("infill/status", json!({})).await;
+    }
+    let traces: Vec<&Value> = client
+        .pending
+        .iter()
+        .filter(|m| m["method"] == "$/infill/trace")
+        .map(|m| &m["params"])
+        .collect();
+    assert_eq!(traces.len(), 2, "{:?}", client.pending);
+    assert_eq!(traces[0]["uri"], uri);
+    assert_eq!(traces[0]["version"], 1);
+    assert_eq!(traces[0]["source"], "engine", "{}", traces[0]);
+    assert!(traces[0]["prompt_tokens"].as_u64().unwrap() > 0, "{}", traces[0]);
+    assert!(traces[0]["generated_tokens"].as_u64().unwrap() > 0, "{}", traces[0]);
+    assert_eq!(traces[1]["source"], "cache", "{}", traces[1]);
+    assert!(traces[1]["prompt_tokens"].is_null(), "{}", traces[1]);
+
+    // `$/setTrace` turns them off.
+    client.notify("$/setTrace", json!({"value": "off"})).await;
+    let before = client.pending.len();
+    client.request("textDocument/inlineCompletion", params).await;
+    client.request("infill/status", json!({})).await;
+    assert!(
+        !client.pending[before..].iter().any(|m| m["method"] == "$/infill/trace"),
+        "{:?}",
+        client.pending
+    );
 }
 
 #[tokio::test]
@@ -264,7 +340,7 @@ async fn a_newer_request_cancels_the_previous_one_and_stale_results_are_dropped(
     open(&mut client, uri, "python", "x = \nz = \n").await;
     let params = json!({"textDocument": {"uri": uri}, "position": {"line": 0, "character": 4}, "context": {"triggerKind": 2}});
     let first = client.request_async("textDocument/inlineCompletion", params.clone()).await;
-    tokio::time::sleep(Duration::from_millis(60)).await;
+    wait_until_generating(&engine).await;
     let second = client.request_async("textDocument/inlineCompletion", params.clone()).await;
     let first = client.response(first).await;
     assert_eq!(first["error"]["code"], -32800, "{first}");
@@ -282,7 +358,7 @@ async fn a_newer_request_cancels_the_previous_one_and_stale_results_are_dropped(
     // A result for a version that changed meanwhile is dropped.
     let elsewhere = json!({"textDocument": {"uri": uri}, "position": {"line": 1, "character": 4}, "context": {"triggerKind": 2}});
     let third = client.request_async("textDocument/inlineCompletion", elsewhere).await;
-    tokio::time::sleep(Duration::from_millis(30)).await;
+    wait_until_generating(&engine).await;
     client
         .notify(
             "textDocument/didChange",
@@ -303,13 +379,7 @@ async fn cancel_request_stops_the_generation() {
     open(&mut client, uri, "python", "x = \n").await;
     let params = json!({"textDocument": {"uri": uri}, "position": {"line": 0, "character": 4}, "context": {"triggerKind": 2}});
     let id = client.request_async("textDocument/inlineCompletion", params).await;
-    for _ in 0..200 {
-        if engine.running() > 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    assert_eq!(engine.running(), 1, "the generation started");
+    wait_until_generating(&engine).await;
     client.notify("$/cancelRequest", json!({"id": id})).await;
     let reply = client.response(id).await;
     assert_eq!(reply["error"]["code"], -32800, "{reply}");

@@ -1,17 +1,36 @@
 //! The LSP edge: tower-lsp-server over stdio, open documents, and the requests that reach the
 //! features. Only this module knows LSP and JSON-RPC types.
+//!
+//! * `backend` — `initialize`, the lifecycle and the dispatch of every method.
+//! * [`capabilities`] — what the client supports and what the server advertises.
+//! * `sync` — document open/change/save/close and watched files.
+//! * `completion` — completion requests: snapshot, cancel-previous, stale-result drop.
+//! * `to_proto` — suggestions as inline completion items and completion items.
+//! * [`ext`] — Infill's custom methods and notifications, their wire types.
+//! * `background` — model loading, workspace indexing with `$/progress`, file watchers.
+//! * `guard` — panics become error replies; the JSON-RPC errors the handlers use.
+//! * [`convert`] — positions, ranges, encodings and paths between LSP and our types.
+//! * [`framing`] — answers malformed messages instead of ending the session.
+//! * `state` — what the handlers share.
 
+mod backend;
+mod background;
+pub mod capabilities;
+mod completion;
 pub mod convert;
+pub mod ext;
 pub mod framing;
-mod handlers;
+mod guard;
 mod state;
+mod sync;
+mod to_proto;
 
 use std::sync::Arc;
 
 use infill_engine::Engine;
 use tower_lsp_server::{LspService, Server};
 
-pub use handlers::Backend;
+pub use backend::Backend;
 pub use state::{EngineSlot, State};
 
 use crate::config::Config;
@@ -35,6 +54,7 @@ pub fn service(
         .custom_method("textDocument/inlineCompletion", Backend::inline_completion)
         .custom_method("infill/didAccept", Backend::did_accept)
         .custom_method("infill/context", Backend::context)
+        .custom_method("$/setTrace", Backend::set_trace)
         .custom_method(framing::MALFORMED_METHOD, Backend::malformed_message)
         .finish()
 }

@@ -1,17 +1,17 @@
 //! The server's shared state: configuration, open documents, the engine and local statistics.
 
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use dashmap::DashMap;
 use infill_engine::Engine;
 use infill_ide::completion::{Completer, CompletionStats};
+use infill_ide::workspace::Workspace;
 use infill_syntax::{Document, LanguageRegistry, PositionEncoding};
 use tokio::task::AbortHandle;
 use tower_lsp_server::ls_types::Uri;
 
 use crate::config::Config;
-use crate::workspace::Workspace;
 
 /// The engine, once loaded; or why there is none.
 #[derive(Default)]
@@ -65,10 +65,11 @@ pub struct State {
     /// The in-flight completion per document; a newer request aborts it.
     pub inflight: DashMap<Uri, AbortHandle>,
     pub stats: Mutex<CompletionStats>,
-    pub client_inline_completion: std::sync::atomic::AtomicBool,
     pub workspace: Arc<Workspace>,
     /// The client can register file watchers dynamically.
-    pub watch_files: std::sync::atomic::AtomicBool,
+    pub watch_files: AtomicBool,
+    /// The client wants `$/infill/trace` notifications (`trace` in `initialize`, `$/setTrace`).
+    pub trace: AtomicBool,
 }
 
 impl State {
@@ -81,9 +82,9 @@ impl State {
             engine: EngineSlot::default(),
             inflight: DashMap::new(),
             stats: Mutex::new(CompletionStats::default()),
-            client_inline_completion: false.into(),
             workspace: Arc::new(Workspace::default()),
             watch_files: false.into(),
+            trace: false.into(),
         }
     }
 

@@ -1,0 +1,95 @@
+//! Document synchronisation: open, change, save, close and watched-file events.
+//!
+//! Architecture invariant: `didChange` edits are applied here, in arrival order and
+//! synchronously, before any `.await`; a change for a stale version is ignored.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use infill_syntax::{Document, DocumentLimits};
+use tower_lsp_server::ls_types::*;
+
+use super::convert::{self, change_from_lsp};
+use super::state::State;
+
+/// `textDocument/didOpen`: the document starts to live in the server; the index learns its text.
+pub fn did_open(state: &State, params: DidOpenTextDocumentParams) {
+    let item = params.text_document;
+    let language = state.registry.by_name(&item.language_id).or_else(|| {
+        convert::uri_to_path(&item.uri).and_then(|path| state.registry.for_path(&path))
+    });
+    let limits = DocumentLimits::from(&state.config().documents);
+    let document = Document::new(&item.text, item.version, language, &limits);
+    if let Some(path) = convert::uri_to_path(&item.uri) {
+        state.workspace.opened(&path);
+        state.workspace.update_file(&path, &item.text);
+    }
+    state.documents.insert(item.uri, document);
+}
+
+/// `textDocument/didChange`: applies the changes in order, now.
+pub fn did_change(state: &State, params: DidChangeTextDocumentParams) {
+    let uri = &params.text_document.uri;
+    let version = params.text_document.version;
+    let Some(mut document) = state.documents.get_mut(uri) else {
+        tracing::warn!(uri = uri.as_str(), "didChange for a document that is not open");
+        return;
+    };
+    if version <= document.version() {
+        tracing::warn!(
+            uri = uri.as_str(),
+            version,
+            current = document.version(),
+            "ignoring a stale didChange"
+        );
+        return;
+    }
+    let encoding = state.encoding();
+    for change in params.content_changes {
+        document.apply_change(&change_from_lsp(change), encoding);
+    }
+    document.set_version(version);
+    if let Some(path) = convert::uri_to_path(uri) {
+        state.workspace.edited(&path);
+    }
+}
+
+/// `textDocument/didSave`: the index takes the saved text.
+pub async fn did_save(state: &State, params: DidSaveTextDocumentParams) {
+    let uri = params.text_document.uri;
+    let Some(path) = convert::uri_to_path(&uri) else { return };
+    let Some(text) = state.documents.get(&uri).map(|d| d.text()) else { return };
+    let workspace = Arc::clone(&state.workspace);
+    let _ = tokio::task::spawn_blocking(move || workspace.update_file(&path, &text)).await;
+}
+
+/// `textDocument/didClose`: its in-flight completion stops and the server forgets it.
+pub fn did_close(state: &State, params: DidCloseTextDocumentParams) {
+    let uri = params.text_document.uri;
+    if let Some((_, task)) = state.inflight.remove(&uri) {
+        task.abort();
+    }
+    state.documents.remove(&uri);
+}
+
+/// `workspace/didChangeWatchedFiles`: files changed on disk outside the editor's buffers.
+pub async fn did_change_watched_files(state: &State, params: DidChangeWatchedFilesParams) {
+    let workspace = Arc::clone(&state.workspace);
+    let open: Vec<PathBuf> =
+        state.documents.iter().filter_map(|entry| convert::uri_to_path(entry.key())).collect();
+    let _ = tokio::task::spawn_blocking(move || {
+        for change in params.changes {
+            let Some(path) = convert::uri_to_path(&change.uri) else { continue };
+            if change.typ == FileChangeType::DELETED {
+                workspace.remove_file(&path);
+            } else if !open.contains(&path) {
+                // Open documents are kept current from the editor's buffer instead.
+                match std::fs::read(&path) {
+                    Ok(bytes) => workspace.update_file(&path, &String::from_utf8_lossy(&bytes)),
+                    Err(_) => workspace.remove_file(&path),
+                }
+            }
+        }
+    })
+    .await;
+}

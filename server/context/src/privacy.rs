@@ -8,12 +8,15 @@
 //!    [`WorkspaceIndex::update_file`](crate::WorkspaceIndex::update_file) refuses them.
 //! 2. [`PathFilter`]: the user's globs (`IndexOptions::exclude_globs` and `.infillignore` files),
 //!    plus the rule that nothing outside the workspace roots is read and no symlink is followed.
+//!    [`PathFilter::is_private`] applies layers 1 and 2 to a buffer the editor opened: such a
+//!    buffer gets no completion at all.
 //! 3. [`redact`]: lines that look like secrets (cloud access keys, tokens, private-key blocks,
 //!    high-entropy literals assigned to names such as `password` or `api_key`) are masked in every
-//!    snippet. The completion path runs the same function over the current buffer.
+//!    snippet. The completion prompt masks the current buffer's window with [`redact_window`].
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::{LazyLock, Mutex};
 
@@ -279,6 +282,79 @@ pub fn contains_secret(text: &str) -> bool {
     matches!(redact(text), Cow::Owned(_))
 }
 
+/// [`redact`] for two windows of one text, such as a prompt's prefix (`before`, ending at the
+/// cursor) and suffix (`after`, starting there; `before.end <= after.start`), each returned on
+/// its own so the split between them stays where it is.
+///
+/// Lines are judged whole, not as the windows cut them: a secret on the cursor's line is masked
+/// on both sides of the cursor (its mask goes into `before`, or into `after` when `before` holds
+/// none of it), the first line of a window that starts mid-line is judged with its start, and a
+/// private-key block whose `BEGIN` line lies before the windows masks their lines up to its `END`.
+/// Borrows when nothing is masked.
+pub fn redact_window(
+    text: &str,
+    before: Range<usize>,
+    after: Range<usize>,
+) -> (Cow<'_, str>, Cow<'_, str>) {
+    let plain = || (Cow::Borrowed(&text[before.clone()]), Cow::Borrowed(&text[after.clone()]));
+    let window_start = before.start.min(after.start);
+    let window_end = before.end.max(after.end);
+    let mut start = text[..window_start].rfind('\n').map_or(0, |newline| newline + 1);
+    let end = text[window_end..].find('\n').map_or(text.len(), |newline| window_end + newline + 1);
+    if let Some(block_start) = open_key_block_before(text, start) {
+        start = block_start;
+    }
+    let region = &text[start..end];
+    let Cow::Owned(masked) = redact(region) else { return plain() };
+    let (mut prefix, mut suffix) = (String::new(), String::new());
+    let mut line_start = start;
+    for (original, masked) in region.split_inclusive('\n').zip(masked.split_inclusive('\n')) {
+        let line = line_start..line_start + original.len();
+        line_start = line.end;
+        if original == masked {
+            push_overlap(&mut prefix, text, &line, &before);
+            push_overlap(&mut suffix, text, &line, &after);
+            continue;
+        }
+        let body = line.start..line.start + original.trim_end_matches(['\n', '\r']).len();
+        let masked_body = masked.trim_end_matches(['\n', '\r']);
+        if overlaps(&body, &before) {
+            prefix.push_str(masked_body);
+        } else if overlaps(&body, &after) {
+            suffix.push_str(masked_body);
+        }
+        let terminator = body.end..line.end;
+        push_overlap(&mut prefix, text, &terminator, &before);
+        push_overlap(&mut suffix, text, &terminator, &after);
+    }
+    (Cow::Owned(prefix), Cow::Owned(suffix))
+}
+
+/// Where the line starts that opens a private-key block still open at `offset` (a line start).
+fn open_key_block_before(text: &str, offset: usize) -> Option<usize> {
+    let before = &text[..offset];
+    let begin = before.rfind("-----BEGIN ")?;
+    let line_start = before[..begin].rfind('\n').map_or(0, |newline| newline + 1);
+    let line_end = before[begin..].find('\n').map_or(offset, |newline| begin + newline);
+    let line = before[line_start..line_end].trim_end_matches('\r');
+    let opens = PRIVATE_KEY_BEGIN.is_match(line)
+        && line.trim_end().ends_with("-----")
+        && !PRIVATE_KEY_END.is_match(line);
+    (opens && !PRIVATE_KEY_END.is_match(&before[line_end..])).then_some(line_start)
+}
+
+fn overlaps(a: &Range<usize>, b: &Range<usize>) -> bool {
+    a.start.max(b.start) < a.end.min(b.end)
+}
+
+/// Appends the part of `text[line]` that lies inside `window`.
+fn push_overlap(out: &mut String, text: &str, line: &Range<usize>, window: &Range<usize>) {
+    let (start, end) = (line.start.max(window.start), line.end.min(window.end));
+    if start < end {
+        out.push_str(&text[start..end]);
+    }
+}
+
 /// The user's exclusions and the workspace boundary: which paths may be read at all.
 #[derive(Debug)]
 pub struct PathFilter {
@@ -364,32 +440,37 @@ impl PathFilter {
         Ok(())
     }
 
+    /// Whether the text of an editor buffer at `path` must stay out of every prompt: its name
+    /// marks a credentials file ([`is_secret_path`]), or the user's globs or an `.infillignore`
+    /// between it and its root exclude it. Unlike [`PathFilter::check`], being outside the roots
+    /// is no reason by itself: such a file gets the name check, and the globs matched against its
+    /// whole path. `.infillignore` files are read afresh, not from the cache, so an edit to one
+    /// applies to the next request even when the client reports no file changes.
+    pub fn is_private(&self, path: &Path) -> bool {
+        if is_secret_path(path) {
+            return true;
+        }
+        match self.root_of(path) {
+            Some(root) => {
+                self.glob_excluded(root, path)
+                    || dirs_within(root, path)
+                        .any(|dir| ignore_file_in(dir).is_some_and(|m| ignores(&m, path)))
+            }
+            None => self.globs.is_match(path),
+        }
+    }
+
     fn infillignored(&self, root: &Path, path: &Path) -> bool {
         let Ok(mut cache) = self.ignore_files.lock() else {
             return false;
         };
-        let mut dir = path.parent();
-        while let Some(current) = dir {
-            if !current.starts_with(root) {
-                break;
-            }
-            let matcher = cache.entry(current.to_path_buf()).or_insert_with(|| {
-                let file = current.join(IGNORE_FILE_NAME);
-                if !file.is_file() {
-                    return None;
-                }
-                let mut builder = GitignoreBuilder::new(current);
-                builder.add(file);
-                builder.build().ok()
-            });
-            if let Some(matcher) = matcher
-                && matcher.matched_path_or_any_parents(path, false).is_ignore()
-            {
-                return true;
-            }
-            dir = current.parent();
-        }
-        false
+        dirs_within(root, path).any(|dir| {
+            cache
+                .entry(dir.to_path_buf())
+                .or_insert_with(|| ignore_file_in(dir))
+                .as_ref()
+                .is_some_and(|matcher| ignores(matcher, path))
+        })
     }
 
     /// Forgets cached `.infillignore` files (call when one changes).
@@ -398,6 +479,26 @@ impl PathFilter {
             cache.clear();
         }
     }
+}
+
+/// The directories from `path`'s parent up to `root`, deepest first.
+fn dirs_within<'a>(root: &'a Path, path: &'a Path) -> impl Iterator<Item = &'a Path> {
+    path.ancestors().skip(1).take_while(move |dir| dir.starts_with(root))
+}
+
+/// The parsed `.infillignore` of `dir`, when it has one.
+fn ignore_file_in(dir: &Path) -> Option<Gitignore> {
+    let file = dir.join(IGNORE_FILE_NAME);
+    if !file.is_file() {
+        return None;
+    }
+    let mut builder = GitignoreBuilder::new(dir);
+    builder.add(file);
+    builder.build().ok()
+}
+
+fn ignores(matcher: &Gitignore, path: &Path) -> bool {
+    matcher.matched_path_or_any_parents(path, false).is_ignore()
 }
 
 #[cfg(test)]
@@ -480,6 +581,75 @@ mod tests {
         }
         let code = "fn main() {\n    println!(\"hi\");\n}\n";
         assert!(matches!(redact(code), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn a_window_is_redacted_on_both_sides_of_the_cursor() {
+        let text = "a = 1\nAPI_KEY = \"ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789\"\nb = 2\n";
+        let line = text.find("API_KEY").unwrap();
+        let token = text.find("ghp_").unwrap();
+        let ends = |(prefix, suffix): (Cow<'_, str>, Cow<'_, str>)| {
+            (prefix.into_owned(), suffix.into_owned())
+        };
+        // The cursor after the secret line: the prefix keeps its lines, the secret masked.
+        let cursor = text.find("b = 2").unwrap();
+        let (prefix, suffix) = ends(redact_window(text, 0..cursor, cursor..text.len()));
+        assert_eq!(prefix, format!("a = 1\n{REDACTED}\n"));
+        assert_eq!(suffix, "b = 2\n");
+        // The cursor inside the token: neither half of it leaks, the mask goes before the cursor.
+        let cursor = token + 10;
+        let (prefix, suffix) = ends(redact_window(text, 0..cursor, cursor..text.len()));
+        assert_eq!(prefix, format!("a = 1\n{REDACTED}"));
+        assert_eq!(suffix, "\nb = 2\n");
+        // The cursor at the start of the secret line: the mask goes after it.
+        let (prefix, suffix) = ends(redact_window(text, 0..line, line..text.len()));
+        assert_eq!(prefix, "a = 1\n");
+        assert_eq!(suffix, format!("{REDACTED}\nb = 2\n"));
+        // A window that starts inside the secret line judges the whole line.
+        let (prefix, _) = ends(redact_window(text, token + 20..text.len(), text.len()..text.len()));
+        assert!(!prefix.contains("XyZ0123456789"), "{prefix}");
+        // Clean text is borrowed as it is.
+        let clean = "fn main() {\n    run();\n}\n";
+        let (prefix, suffix) = redact_window(clean, 0..12, 12..clean.len());
+        assert!(matches!(prefix, Cow::Borrowed("fn main() {\n")));
+        assert!(matches!(suffix, Cow::Borrowed("    run();\n}\n")));
+    }
+
+    #[test]
+    fn a_key_block_that_begins_before_the_window_is_masked_inside_it() {
+        let text = "x = 1\n-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\nQWERTYuiop123\n-----END RSA PRIVATE KEY-----\ny = 2\n";
+        let start = text.find("MIIE").unwrap();
+        let cursor = text.find("QWERTY").unwrap() + 3;
+        let (prefix, suffix) = redact_window(text, start..cursor, cursor..text.len());
+        assert_eq!(prefix, format!("{REDACTED}\n{REDACTED}"));
+        assert_eq!(suffix, format!("\n{REDACTED}\ny = 2\n"));
+        // After the block's end, nothing is masked.
+        let after = text.find("y = 2").unwrap();
+        let (prefix, _) = redact_window(text, after..text.len(), text.len()..text.len());
+        assert!(matches!(prefix, Cow::Borrowed("y = 2\n")));
+    }
+
+    #[test]
+    fn open_buffers_are_private_by_name_glob_or_infillignore() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().to_path_buf();
+        std::fs::create_dir_all(root.join("sub/private")).unwrap();
+        let filter = PathFilter::new(vec![root.clone()], &["secret/**".into(), "*.min.js".into()]);
+        assert!(filter.is_private(&root.join(".env")));
+        assert!(filter.is_private(&root.join("config/.env.local")));
+        assert!(filter.is_private(&root.join("secret/notes.py")));
+        assert!(filter.is_private(&root.join("web/app.min.js")));
+        assert!(!filter.is_private(&root.join("src/main.py")));
+        assert!(!filter.is_private(&root.join("sub/private/a.py")));
+        // An `.infillignore` written after the filter was made applies at once.
+        std::fs::write(root.join("sub/.infillignore"), "private/\n").unwrap();
+        assert!(filter.is_private(&root.join("sub/private/a.py")));
+        assert!(!filter.is_private(&root.join("sub/a.py")));
+        // Outside the roots: the name check, and the globs on the whole path.
+        assert!(filter.is_private(Path::new("/elsewhere/.env")));
+        assert!(filter.is_private(Path::new("/home/u/.ssh/config")));
+        assert!(filter.is_private(Path::new("/elsewhere/bundle.min.js")));
+        assert!(!filter.is_private(Path::new("/elsewhere/main.py")));
     }
 
     #[test]

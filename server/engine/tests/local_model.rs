@@ -196,3 +196,40 @@ async fn a_corrupt_model_is_unavailable_not_a_crash() {
         other => panic!("expected Unavailable, got {:?}", other.map(|_| ())),
     }
 }
+
+/// Architecture invariant: embedded mode opens no network socket. After the real model has
+/// loaded and generated in this process, every socket in its fd table (`socket:[inode]` links
+/// of `/proc/self/fd`) is an unnamed Unix-domain one (an async runtime's internal wake-up pair):
+/// none is listed in `/proc/self/net/tcp`, `tcp6`, `udp`, `udp6`, `raw` or `raw6`, and none
+/// is a bound Unix socket or of another family.
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn loading_and_generating_opens_no_socket() {
+    let _serial = SERIAL.lock().await;
+    let Some(engine) = engine().await else { return };
+    let done = engine.generate(request(&long_prompt())).collect().await.unwrap();
+    assert!(done.stats.generated_tokens >= 1, "{done:?}");
+    let unnamed_unix: std::collections::HashSet<String> =
+        std::fs::read_to_string("/proc/self/net/unix")
+            .unwrap_or_default()
+            .lines()
+            .skip(1)
+            .map(|line| line.split_whitespace().collect::<Vec<_>>())
+            .filter(|fields| fields.len() == 7)
+            .map(|fields| fields[6].to_owned())
+            .collect();
+    let sockets: Vec<String> = std::fs::read_dir("/proc/self/fd")
+        .expect("this process's fd table")
+        .filter_map(|entry| std::fs::read_link(entry.ok()?.path()).ok())
+        .map(|target| target.to_string_lossy().into_owned())
+        .filter(|target| target.starts_with("socket:["))
+        .collect();
+    let other: Vec<&String> = sockets
+        .iter()
+        .filter(|socket| {
+            let inode = socket.trim_start_matches("socket:[").trim_end_matches(']');
+            !unnamed_unix.contains(inode)
+        })
+        .collect();
+    assert!(other.is_empty(), "the engine holds sockets: {other:?} (all: {sockets:?})");
+}

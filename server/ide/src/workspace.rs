@@ -9,6 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 
+use infill_context::privacy::PathFilter;
 use infill_context::{ContextRequest, ContextResult, IndexOptions, IndexReport, WorkspaceIndex};
 use infill_engine::ContextFile;
 
@@ -50,12 +51,20 @@ struct Sticky {
     files: Vec<ContextFile>,
 }
 
+/// The privacy filter of [`Workspace::is_private`], and the roots and globs it was made from.
+struct PrivacyFilter {
+    roots: Vec<PathBuf>,
+    exclude: Vec<String>,
+    filter: Arc<PathFilter>,
+}
+
 /// The workspace index, its roots and settings, and the sticky context cache.
 pub struct Workspace {
     index: Arc<WorkspaceIndex>,
     roots: RwLock<Vec<PathBuf>>,
     sticky: Mutex<Option<Sticky>>,
     settings: RwLock<ContextSettings>,
+    privacy: Mutex<Option<PrivacyFilter>>,
 }
 
 impl std::fmt::Debug for Workspace {
@@ -81,6 +90,48 @@ impl Workspace {
             roots: RwLock::new(Vec::new()),
             sticky: Mutex::new(None),
             settings: RwLock::new(settings),
+            privacy: Mutex::new(None),
+        }
+    }
+
+    /// Whether the file at `path` is private: its text must never reach a prompt, so an open
+    /// buffer of it gets no completion, no context and no action. Private are files whose name
+    /// marks credentials (`.env*`, keys, `credentials*`, …:
+    /// [`is_secret_path`](infill_context::is_secret_path)), and, inside a workspace root, files
+    /// that the configured exclude globs or an `.infillignore` between the file and its root
+    /// exclude ([`PathFilter::is_private`]: the same rules the indexer skips files by). A file
+    /// outside every root gets the name check and the globs. The resolved path (through
+    /// symlinks) is checked as well as the given one, so a link cannot hide a secret file.
+    pub fn is_private(&self, path: &Path) -> bool {
+        let filter = self.privacy_filter();
+        if filter.is_private(path) {
+            return true;
+        }
+        std::fs::canonicalize(path)
+            .is_ok_and(|resolved| resolved != path && filter.is_private(&resolved))
+    }
+
+    /// The filter for the current roots (the editor's, as given and resolved, and the index's)
+    /// and exclude globs; made again when they change.
+    fn privacy_filter(&self) -> Arc<PathFilter> {
+        let given = self.roots();
+        let mut roots: Vec<PathBuf> =
+            given.iter().filter_map(|root| std::fs::canonicalize(root).ok()).collect();
+        roots.extend(given);
+        roots.extend(self.index.roots());
+        roots.sort();
+        roots.dedup();
+        let exclude = self.settings().exclude;
+        let mut cached = self.privacy.lock().unwrap_or_else(|e| e.into_inner());
+        match cached.as_ref() {
+            Some(cached) if cached.roots == roots && cached.exclude == exclude => {
+                Arc::clone(&cached.filter)
+            }
+            _ => {
+                let filter = Arc::new(PathFilter::new(roots.clone(), &exclude));
+                *cached = Some(PrivacyFilter { roots, exclude, filter: Arc::clone(&filter) });
+                filter
+            }
         }
     }
 
@@ -241,6 +292,47 @@ mod tests {
         assert_eq!(settings.max_file_bytes, IndexOptions::default().max_file_bytes);
         assert_eq!(settings.exclude, IndexOptions::default().exclude_globs);
         assert_eq!(settings.token_budget, DEFAULT_TOKEN_BUDGET);
+    }
+
+    #[test]
+    fn secret_and_excluded_files_are_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        std::fs::create_dir_all(root.join("secret")).unwrap();
+        std::fs::create_dir_all(root.join("src")).unwrap();
+        std::fs::write(root.join("src/.infillignore"), "generated_*.py\n").unwrap();
+        let settings =
+            ContextSettings { exclude: vec!["secret/**".into()], ..ContextSettings::default() };
+        let workspace = Workspace::new(Arc::new(WorkspaceIndex::default()), settings);
+        // Before any root is known, only names count.
+        assert!(workspace.is_private(&root.join(".env")));
+        assert!(!workspace.is_private(&root.join("secret/plan.py")));
+        workspace.set_roots(vec![root.clone()]);
+        assert!(workspace.is_private(&root.join(".env")));
+        assert!(workspace.is_private(&root.join(".env.production")));
+        assert!(workspace.is_private(&root.join("certs/server.pem")));
+        assert!(workspace.is_private(&root.join("secret/plan.py")));
+        assert!(workspace.is_private(&root.join("src/generated_api.py")));
+        assert!(!workspace.is_private(&root.join("src/main.py")));
+        assert!(!workspace.is_private(&root.join("README.md")));
+        // Outside every root, the name still counts.
+        assert!(workspace.is_private(Path::new("/somewhere/else/.env")));
+        assert!(!workspace.is_private(Path::new("/somewhere/else/main.py")));
+        // New settings apply at once.
+        workspace.set_settings(ContextSettings::default());
+        assert!(!workspace.is_private(&root.join("secret/plan.py")));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_to_a_secret_file_is_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        std::fs::write(root.join(".env"), "TOKEN=x\n").unwrap();
+        std::os::unix::fs::symlink(root.join(".env"), root.join("settings.py")).unwrap();
+        let workspace = Workspace::default();
+        workspace.set_roots(vec![root.clone()]);
+        assert!(workspace.is_private(&root.join("settings.py")));
     }
 
     #[test]

@@ -106,3 +106,109 @@ async fn the_server_exits_when_the_client_process_dies() {
     assert!(status.success(), "{status}");
     drop(client);
 }
+
+/// The sockets process `pid` holds, as `(inode, kind)`: every `socket:[inode]` link of
+/// `/proc/<pid>/fd`, with the table of `/proc/<pid>/net/` that lists its inode (`tcp`, `tcp6`,
+/// `udp`, `udp6`, `raw`, `raw6`, or `unix`; `unix (path)` for a bound Unix socket), or `other`
+/// (netlink, packet…).
+#[cfg(target_os = "linux")]
+fn sockets_of(pid: u32) -> Vec<(String, String)> {
+    let tables = ["tcp", "tcp6", "udp", "udp6", "raw", "raw6", "unix"];
+    let mut kinds = std::collections::HashMap::new();
+    for table in tables {
+        let text = std::fs::read_to_string(format!("/proc/{pid}/net/{table}")).unwrap_or_default();
+        for line in text.lines().skip(1) {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            // unix: Num RefCount Protocol Flags Type St Inode [Path]; inet: the inode is 10th.
+            let (inode, kind) = match table {
+                "unix" if fields.len() > 7 => (fields[6], format!("unix ({})", fields[7])),
+                "unix" if fields.len() == 7 => (fields[6], "unix".to_owned()),
+                _ if fields.len() > 9 => (fields[9], table.to_owned()),
+                _ => continue,
+            };
+            kinds.insert(inode.to_owned(), kind);
+        }
+    }
+    let fds = std::fs::read_dir(format!("/proc/{pid}/fd")).expect("the server's fd table");
+    fds.filter_map(|entry| std::fs::read_link(entry.ok()?.path()).ok())
+        .filter_map(|target| {
+            let inode = target.to_str()?.strip_prefix("socket:[")?.strip_suffix(']')?.to_owned();
+            let kind = kinds.get(&inode).cloned().unwrap_or_else(|| "other".to_owned());
+            Some((inode, kind))
+        })
+        .collect()
+}
+
+/// Architecture invariant: embedded mode opens no network socket. The server is started,
+/// initialized over a workspace (so it indexes), given a document and asked for a completion
+/// and for context (the model path does not exist, so the engine's load runs and fails), and
+/// then every socket in its fd table (`/proc/<pid>/fd`) is an unnamed Unix-domain one: none is
+/// listed in `/proc/<pid>/net/tcp`, `tcp6`, `udp`, `udp6`, `raw` or `raw6`, none is a bound
+/// Unix socket, none is of another family. (The async runtime holds one unnamed, connected
+/// `AF_UNIX` pair of its own: tokio's signal wake-up, from `mio::net::UnixStream::pair`.)
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn embedded_mode_opens_no_socket() {
+    let root = tempfile::tempdir().unwrap();
+    std::fs::write(root.path().join("lib.py"), "def double(x):\n    return 2 * x\n").unwrap();
+    let root_uri = format!("file://{}", root.path().display());
+    let (mut child, mut client) = spawn(&["lsp", "--stdio"]);
+    let pid = child.id().expect("the server runs");
+    let response = client
+        .request(
+            "initialize",
+            json!({"processId": null, "rootUri": root_uri,
+                   "capabilities": {"textDocument": {"inlineCompletion": {}}}}),
+        )
+        .await;
+    assert!(response.get("error").is_none(), "{response}");
+    client.notify("initialized", json!({})).await;
+    let uri = format!("{root_uri}/main.py");
+    client
+        .notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": uri, "languageId": "python", "version": 1,
+                   "text": "from lib import double\n\nprint(double("}}),
+        )
+        .await;
+    // Wait until the engine has finished trying to load.
+    let mut status = Value::Null;
+    for _ in 0..200 {
+        status = client.request("infill/status", json!({})).await;
+        if status["result"]["engine"].as_str().is_some_and(|engine| engine != "loading") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert!(
+        status["result"]["engine"].as_str().unwrap_or("").starts_with("unavailable"),
+        "{status}"
+    );
+    let completion = client
+        .request(
+            "textDocument/inlineCompletion",
+            json!({"textDocument": {"uri": uri}, "position": {"line": 2, "character": 13},
+                   "context": {"triggerKind": 1}}),
+        )
+        .await;
+    assert!(completion.get("id").is_some(), "{completion}");
+    let context = client
+        .request(
+            "infill/context",
+            json!({"textDocument": {"uri": uri}, "position": {"line": 2, "character": 13}}),
+        )
+        .await;
+    assert!(context.get("result").is_some(), "{context}");
+
+    let sockets = sockets_of(pid);
+    let network: Vec<_> = sockets.iter().filter(|(_, kind)| kind != "unix").collect();
+    assert!(network.is_empty(), "the server holds sockets other than internal pairs: {sockets:?}");
+
+    client.request("shutdown", Value::Null).await;
+    client.notify("exit", Value::Null).await;
+    let status = tokio::time::timeout(std::time::Duration::from_secs(10), child.wait())
+        .await
+        .expect("the server exits after `exit`")
+        .unwrap();
+    assert!(status.success(), "{status}");
+}

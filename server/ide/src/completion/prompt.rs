@@ -1,12 +1,17 @@
 //! The completion prompt's layout: the window of the current file that ends at the cursor, on
 //! a coarse grid so that typing keeps the prompt's prefix (and the engine's cache of it) put.
 
+use infill_context::privacy::redact_window;
 use infill_engine::{ModelFamily, PromptParts, RenderedPrompt};
 
 use super::{CompletionInput, CompletionSettings};
 
 /// Renders the completion prompt for `input` in `family`'s layout: the context files, then the
 /// window of the current file that ends at the cursor (and the suffix, for FIM models).
+///
+/// Lines of the window that look like secrets are masked ([`redact_window`]: the prefix and the
+/// suffix each on its own, lines judged whole), so a token in the open file never reaches the
+/// engine; post-processing still reads the real text.
 pub fn render(
     family: &ModelFamily,
     input: &CompletionInput,
@@ -18,12 +23,14 @@ pub fn render(
         &input.text,
         cursor.saturating_add(settings.suffix_bytes).min(input.text.len()),
     );
+    let prefix_end = prompt_end(&input.text, cursor).max(start);
+    let (prefix, suffix) = redact_window(&input.text, start..prefix_end, cursor..suffix_end);
     family.render(&PromptParts {
         repo_name: &input.repo_name,
         context: &input.context,
         path: &input.path,
-        prefix: &input.text[start..prompt_end(&input.text, cursor)],
-        suffix: &input.text[cursor..suffix_end],
+        prefix: &prefix,
+        suffix: &suffix,
     })
 }
 
@@ -74,6 +81,7 @@ pub(crate) fn floor_char_boundary(text: &str, mut index: usize) -> usize {
 
 #[cfg(test)]
 mod tests {
+    use super::super::FileLabel;
     use super::*;
 
     #[test]
@@ -103,6 +111,23 @@ mod tests {
         assert_eq!(prompt_end(indented, 14), 14);
         assert_eq!(prompt_end("x = 1", 5), 5);
         assert_eq!(prompt_end("", 0), 0);
+    }
+
+    #[test]
+    fn secrets_in_the_current_file_stay_out_of_the_prompt() {
+        let text = "import os\nAPI_KEY = \"ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789\"\n\ndef main():\n    return \nTOKEN = 'xoxb-123456789012-abcdefghijkl'\n";
+        let cursor = text.find("return ").unwrap() + "return ".len();
+        let input =
+            CompletionInput::new(FileLabel::named("app.py"), text.to_owned(), cursor, None, None);
+        for family in [ModelFamily::PrefixOnly, ModelFamily::StarCoder2, ModelFamily::CodeLlama] {
+            let prompt = render(&family, &input, &CompletionSettings::default()).text;
+            assert!(!prompt.contains("ghp_"), "{prompt}");
+            assert!(!prompt.contains("xoxb-"), "{prompt}");
+            assert!(
+                prompt.contains("import os\n<redacted>\n\ndef main():\n    return"),
+                "{prompt}"
+            );
+        }
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
+use infill_context::ContextResult;
 use infill_ide::completion::CompletionSettings;
 use infill_ide::workspace::{ContextSettings, to_context_files};
 use serde_json::Value;
@@ -76,12 +77,28 @@ impl Backend {
     }
 
     /// `infill/context`: the ranked snippets for a cursor and the prompt they would make.
+    ///
+    /// A private file (`Workspace::is_private`: a secret's name, or excluded by the user) gets
+    /// an answer of the usual shape with no snippets and an empty prompt, just as it gets no
+    /// completion: its text is neither ranked nor rendered (an empty answer, not an error, so a
+    /// client's context view stays quiet).
     pub async fn context(&self, params: ContextParams) -> Result<ContextResponse> {
         guarded("infill/context", async {
             let uri = &params.text_document.uri;
             let (mut input, _) = completion::snapshot(&self.state, uri, params.position)?;
             let file = convert::uri_to_path(uri)
                 .ok_or_else(|| invalid_params("infill/context needs a file: URI"))?;
+            if completion::is_private(&self.state, uri) {
+                let nothing = ContextResult {
+                    path: file,
+                    cursor: input.cursor,
+                    snippets: Vec::new(),
+                    tokens_used: 0,
+                    token_budget: self.state.workspace.settings().token_budget,
+                    candidates: 0,
+                };
+                return Ok(ContextResponse::new(&nothing, String::new()));
+            }
             let workspace = Arc::clone(&self.state.workspace);
             let (text, cursor) = (input.text.clone(), input.cursor);
             let result = tokio::task::spawn_blocking(move || {
@@ -155,6 +172,7 @@ impl LanguageServer for Backend {
             self.state.set_encoding(client.encoding);
             self.state.watch_files.store(client.dynamic_watchers, Ordering::Release);
             self.state.trace.store(client.trace, Ordering::Release);
+            self.state.work_done_progress.store(client.work_done_progress, Ordering::Release);
             self.apply_initialization_options(params.initialization_options.as_ref());
             let config = self.state.config();
             self.state.workspace.set_settings(ContextSettings::from(&config.context));

@@ -2,6 +2,7 @@
 //! indexing the workspace roots with `$/progress`, and registering file watchers.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use infill_ide::completion::{Completer, CompletionSettings};
@@ -12,32 +13,49 @@ use super::EngineSource;
 use super::capabilities;
 use super::state::State;
 
-/// Loads (or installs) the engine; a configured model loads on a background task.
+/// Loads (or installs) the engine; a model loads on a background task, announced with
+/// `$/progress` (`Infill: loading model`) when the client takes a progress token. Requests
+/// meanwhile wait for it (`EngineSlot::wait_ready`).
 pub fn start_engine(client: &Client, state: &Arc<State>, source: EngineSource) {
     let settings = CompletionSettings::from(&state.config().completion);
-    match source {
+    let loading = match source {
         EngineSource::Given(engine) => {
             state.engine.set_ready(Arc::new(Completer::new(engine, settings)));
+            return;
         }
-        EngineSource::Configured => {
-            let client = client.clone();
-            let state = Arc::clone(state);
-            let model = state.config().model;
-            tokio::spawn(async move {
-                match crate::engine::load(model).await {
-                    Ok(engine) => {
-                        tracing::info!(capabilities = ?engine.capabilities(), "model ready");
-                        state.engine.set_ready(Arc::new(Completer::new(engine, settings)));
-                    }
-                    Err(error) => {
-                        tracing::error!(%error, "model unavailable");
-                        client.show_message(MessageType::WARNING, format!("Infill: {error}")).await;
-                        state.engine.set_unavailable(error.to_string());
-                    }
-                }
-            });
+        EngineSource::Pending(loading) => loading,
+        EngineSource::Configured => Box::pin(crate::engine::load(state.config().model)),
+    };
+    let client = client.clone();
+    let state = Arc::clone(state);
+    // The load starts now, whatever the client does with the progress token.
+    let loaded = tokio::spawn(loading);
+    tokio::spawn(async move {
+        let progress = match progress_token(&client, &state, "infill/model").await {
+            Some(token) => Some(client.progress(token, "Infill: loading model").begin().await),
+            None => None,
+        };
+        let loaded = loaded.await.unwrap_or_else(|join| {
+            Err(infill_engine::EngineError::Unavailable(format!("loading failed: {join}")))
+        });
+        let message = match loaded {
+            Ok(engine) => {
+                tracing::info!(capabilities = ?engine.capabilities(), "model ready");
+                let name = engine.capabilities().name;
+                state.engine.set_ready(Arc::new(Completer::new(engine, settings)));
+                format!("{name} ready")
+            }
+            Err(error) => {
+                tracing::error!(%error, "model unavailable");
+                state.engine.set_unavailable(error.to_string());
+                client.show_message(MessageType::WARNING, format!("Infill: {error}")).await;
+                format!("model unavailable: {error}")
+            }
+        };
+        if let Some(progress) = progress {
+            progress.finish_with_message(message).await;
         }
-    }
+    });
 }
 
 /// Indexes the workspace roots on blocking threads, reporting `$/progress` when the client
@@ -49,14 +67,9 @@ pub fn start_indexing(client: &Client, state: &Arc<State>) {
     }
     let client = client.clone();
     let workspace = Arc::clone(&state.workspace);
+    let state = Arc::clone(state);
     tokio::spawn(async move {
-        let token = NumberOrString::String("infill/indexing".into());
-        let created = client
-            .send_request::<request::WorkDoneProgressCreate>(WorkDoneProgressCreateParams {
-                token: token.clone(),
-            })
-            .await
-            .is_ok();
+        let token = progress_token(&client, &state, "infill/indexing").await;
         for root in roots {
             let (sender, mut receiver) = tokio::sync::watch::channel((0usize, 0usize));
             let indexing = {
@@ -68,12 +81,12 @@ pub fn start_indexing(client: &Client, state: &Arc<State>) {
                     })
                 })
             };
-            if !created {
+            let Some(token) = token.clone() else {
                 let _ = indexing.await;
                 continue;
-            }
+            };
             let progress = client
-                .progress(token.clone(), "Infill: indexing")
+                .progress(token, "Infill: indexing")
                 .with_message(root.display().to_string())
                 .with_percentage(0)
                 .begin()
@@ -93,6 +106,16 @@ pub fn start_indexing(client: &Client, state: &Arc<State>) {
             progress.finish_with_message(message).await;
         }
     });
+}
+
+/// A `$/progress` token the client accepted, when it supports server-initiated progress.
+async fn progress_token(client: &Client, state: &State, name: &str) -> Option<NumberOrString> {
+    if !state.work_done_progress.load(Ordering::Acquire) {
+        return None;
+    }
+    let token = NumberOrString::String(name.into());
+    let params = WorkDoneProgressCreateParams { token: token.clone() };
+    client.send_request::<request::WorkDoneProgressCreate>(params).await.ok().map(|()| token)
 }
 
 /// Asks the client to report file changes (it said it can register watchers dynamically).

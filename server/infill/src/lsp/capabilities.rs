@@ -16,6 +16,8 @@ pub struct ClientFeatures {
     pub inline_completion: bool,
     /// File watchers can be registered dynamically.
     pub dynamic_watchers: bool,
+    /// The client takes server-initiated `$/progress` (`window.workDoneProgress`).
+    pub work_done_progress: bool,
     /// The client asked for `$/infill/trace` notifications.
     pub trace: bool,
 }
@@ -38,6 +40,11 @@ impl ClientFeatures {
                 .as_ref()
                 .and_then(|w| w.did_change_watched_files.as_ref())
                 .and_then(|w| w.dynamic_registration)
+                .unwrap_or(false),
+            work_done_progress: capabilities
+                .window
+                .as_ref()
+                .and_then(|w| w.work_done_progress)
                 .unwrap_or(false),
             trace: params.trace.is_some_and(|t| t != TraceValue::Off),
         }
@@ -115,6 +122,7 @@ mod tests {
             encoding: PositionEncoding::Utf16,
             inline_completion: inline,
             dynamic_watchers: false,
+            work_done_progress: false,
             trace: false,
         }
     }

@@ -27,7 +27,8 @@ mod to_proto;
 
 use std::sync::Arc;
 
-use infill_engine::Engine;
+use futures::future::BoxFuture;
+use infill_engine::{Engine, EngineError};
 use tower_lsp_server::{LspService, Server};
 
 pub use backend::Backend;
@@ -41,6 +42,9 @@ pub enum EngineSource {
     Configured,
     /// Use this engine (tests, embedding).
     Given(Arc<dyn Engine>),
+    /// Use the engine this future loads, in the background after `initialized` (tests of the
+    /// loading path, embedding).
+    Pending(BoxFuture<'static, Result<Arc<dyn Engine>, EngineError>>),
 }
 
 /// Builds the service; the caller drives it with a transport.

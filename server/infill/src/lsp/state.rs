@@ -2,21 +2,26 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
 
 use dashmap::DashMap;
 use infill_engine::Engine;
 use infill_ide::completion::{Completer, CompletionStats};
 use infill_ide::workspace::Workspace;
 use infill_syntax::{Document, LanguageRegistry, PositionEncoding};
+use tokio::sync::Notify;
 use tokio::task::AbortHandle;
 use tower_lsp_server::ls_types::Uri;
 
 use crate::config::Config;
 
-/// The engine, once loaded; or why there is none.
+/// The engine, once loaded; or why there is none. Requests that arrive while the model loads
+/// wait for it (see [`EngineSlot::wait_ready`]) instead of failing.
 #[derive(Default)]
 pub struct EngineSlot {
     inner: RwLock<EngineState>,
+    /// Woken whenever the state leaves `Loading`.
+    changed: Notify,
 }
 
 #[derive(Default, Clone)]
@@ -28,12 +33,16 @@ enum EngineState {
 }
 
 impl EngineSlot {
+    /// The model loaded: requests get this completer.
     pub fn set_ready(&self, completer: Arc<Completer>) {
         *self.inner.write().unwrap_or_else(|e| e.into_inner()) = EngineState::Ready(completer);
+        self.changed.notify_waiters();
     }
 
+    /// The model failed to load: requests get `reason`.
     pub fn set_unavailable(&self, reason: String) {
         *self.inner.write().unwrap_or_else(|e| e.into_inner()) = EngineState::Unavailable(reason);
+        self.changed.notify_waiters();
     }
 
     /// The completer, or a message saying why AI features are unavailable.
@@ -43,6 +52,31 @@ impl EngineSlot {
             EngineState::Loading => Err("model is still loading".into()),
             EngineState::Unavailable(reason) => Err(format!("model unavailable: {reason}")),
         }
+    }
+
+    /// The completer, waiting up to `patience` while the model loads. `Ok(None)` when it is
+    /// still loading after that (the request gets no suggestion, not an error); `Err` when the
+    /// model is unavailable.
+    pub async fn wait_ready(&self, patience: Duration) -> Result<Option<Arc<Completer>>, String> {
+        let deadline = tokio::time::Instant::now() + patience;
+        loop {
+            // Registered before the state is read, so a change in between is not missed.
+            let changed = self.changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            match self.completer() {
+                Ok(completer) => return Ok(Some(completer)),
+                Err(_) if self.is_loading() => {}
+                Err(reason) => return Err(reason),
+            }
+            if tokio::time::timeout_at(deadline, changed).await.is_err() {
+                return Ok(None);
+            }
+        }
+    }
+
+    fn is_loading(&self) -> bool {
+        matches!(&*self.inner.read().unwrap_or_else(|e| e.into_inner()), EngineState::Loading)
     }
 
     /// `loading`, `ready` or `unavailable: ...` for `infill/status`.
@@ -68,6 +102,8 @@ pub struct State {
     pub workspace: Arc<Workspace>,
     /// The client can register file watchers dynamically.
     pub watch_files: AtomicBool,
+    /// The client takes server-initiated `$/progress` (`window.workDoneProgress`).
+    pub work_done_progress: AtomicBool,
     /// The client wants `$/infill/trace` notifications (`trace` in `initialize`, `$/setTrace`).
     pub trace: AtomicBool,
 }
@@ -84,6 +120,7 @@ impl State {
             stats: Mutex::new(CompletionStats::default()),
             workspace: Arc::new(Workspace::default()),
             watch_files: false.into(),
+            work_done_progress: false.into(),
             trace: false.into(),
         }
     }

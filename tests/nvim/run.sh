@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the end-to-end tests in real headless Neovim 0.12 against the built infill binary and the
-# real default model. Needs INFILL_BIN and INFILL_NVIM (scripts/test sets both).
+# real default model. Needs INFILL_BIN and INFILL_NVIM (scripts/test sets both). Arguments name the
+# tests to run (e.g. `run.sh plugin`); none runs them all.
 set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -9,7 +10,14 @@ root="$(cd "$here/../.." && pwd)"
 export VIMRUNTIME="${VIMRUNTIME:-$(dirname "$(dirname "$INFILL_NVIM")")/share/nvim/runtime}"
 passed=0
 failed=0
-for test in "$here"/inline_completion.lua "$here"/completion_items.lua; do
+tests=("$here"/inline_completion.lua "$here"/completion_items.lua "$here"/plugin.lua)
+if [ $# -gt 0 ]; then
+  tests=()
+  for name in "$@"; do
+    tests+=("$here/$name.lua")
+  done
+fi
+for test in "${tests[@]}"; do
   name="$(basename "$test" .lua)"
   work="$(mktemp -d)"
   cp -r "$root/examples/demo/." "$work/"

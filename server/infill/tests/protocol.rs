@@ -508,3 +508,342 @@ async fn indexes_the_workspace_with_progress_and_serves_ranked_context() {
     );
     assert!(progress.iter().any(|m| m["params"]["value"]["kind"] == "end"), "{:?}", client.pending);
 }
+
+/// A model that loads when the test says so.
+fn loading_later(engine: Arc<ScriptedEngine>) -> (tokio::sync::oneshot::Sender<()>, EngineSource) {
+    let (release, loaded) = tokio::sync::oneshot::channel::<()>();
+    let source = EngineSource::Pending(Box::pin(async move {
+        let _ = loaded.await;
+        Ok(engine as Arc<dyn infill_engine::Engine>)
+    }));
+    (release, source)
+}
+
+#[tokio::test]
+async fn a_request_while_the_model_loads_waits_for_it_and_progress_says_so() {
+    let engine = Arc::new(ScriptedEngine::new(ModelFamily::PrefixOnly));
+    engine.push(ScriptedReply::text("a + b"));
+    let (release, source) = loading_later(Arc::clone(&engine));
+    let mut client = start(source);
+    let mut capabilities = inline_capabilities();
+    capabilities["window"] = json!({"workDoneProgress": true});
+    client.initialize(capabilities, Value::Null).await;
+    let uri = "file:///work/math.py";
+    open(&mut client, uri, "python", "def add(a, b):\n    return \n").await;
+    let status = client.request("infill/status", json!({})).await;
+    assert_eq!(status["result"]["engine"], "loading", "{status}");
+    let id = client
+        .request_async(
+            "textDocument/inlineCompletion",
+            json!({"textDocument": {"uri": uri}, "position": {"line": 1, "character": 11}, "context": {"triggerKind": 1}}),
+        )
+        .await;
+    // Let the request reach the server while the model is still loading; a server that
+    // answered "still loading" would have done so by now.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    release.send(()).unwrap();
+    let response = client.response(id).await;
+    assert_eq!(response["result"][0]["insertText"], "a + b", "{response}");
+    let progress: Vec<&Value> = client
+        .pending
+        .iter()
+        .filter(|m| m["method"] == "$/progress" && m["params"]["token"] == "infill/model")
+        .collect();
+    assert_eq!(progress.first().map(|m| &m["params"]["value"]["kind"]), Some(&json!("begin")));
+    assert_eq!(progress.first().unwrap()["params"]["value"]["title"], "Infill: loading model");
+    for _ in 0..100 {
+        if client.pending.iter().any(|m| {
+            m["params"]["token"] == "infill/model" && m["params"]["value"]["kind"] == "end"
+        }) {
+            return;
+        }
+        client.request("infill/status", json!({})).await;
+    }
+    panic!("no end of the loading progress: {:?}", client.pending);
+}
+
+#[tokio::test]
+async fn a_model_that_loads_longer_than_the_budget_gives_no_suggestion_not_an_error() {
+    let engine = Arc::new(ScriptedEngine::new(ModelFamily::PrefixOnly));
+    let (_release, source) = loading_later(Arc::clone(&engine));
+    let mut client = start(source);
+    client.initialize(inline_capabilities(), json!({"completion": {"time_budget_ms": 50}})).await;
+    let uri = "file:///work/math.py";
+    open(&mut client, uri, "python", "def add(a, b):\n    return \n").await;
+    let response = client
+        .request(
+            "textDocument/inlineCompletion",
+            json!({"textDocument": {"uri": uri}, "position": {"line": 1, "character": 11}, "context": {"triggerKind": 1}}),
+        )
+        .await;
+    assert!(response.get("error").is_none(), "{response}");
+    assert_eq!(response["result"], json!([]), "{response}");
+    assert!(engine.prompts().is_empty());
+}
+
+/// The client capabilities Helix 25.07 sends (helix-lsp's `Client::initialize`): completion
+/// items with snippets and insert/replace edits, no inline completion, and every position
+/// encoding with UTF-8 first.
+fn helix_capabilities() -> Value {
+    json!({
+        "workspace": {
+            "configuration": true,
+            "didChangeConfiguration": {"dynamicRegistration": false},
+            "workspaceFolders": true,
+            "applyEdit": true,
+            "symbol": {"dynamicRegistration": false},
+            "executeCommand": {"dynamicRegistration": false},
+            "inlayHint": {"refreshSupport": false},
+            "workspaceEdit": {
+                "documentChanges": true,
+                "resourceOperations": ["create", "rename", "delete"],
+                "failureHandling": "abort",
+                "normalizesLineEndings": false
+            },
+            "didChangeWatchedFiles": {"dynamicRegistration": true, "relativePatternSupport": false},
+            "fileOperations": {"willRename": true, "didRename": true},
+            "diagnostic": {"refreshSupport": true}
+        },
+        "textDocument": {
+            "completion": {
+                "completionItem": {
+                    "snippetSupport": true,
+                    "resolveSupport": {"properties": ["documentation", "detail", "additionalTextEdits"]},
+                    "insertReplaceSupport": true,
+                    "deprecatedSupport": true,
+                    "tagSupport": {"valueSet": [1]}
+                },
+                "completionItemKind": {}
+            },
+            "hover": {"contentFormat": ["markdown"]},
+            "signatureHelp": {
+                "signatureInformation": {
+                    "documentationFormat": ["markdown"],
+                    "parameterInformation": {"labelOffsetSupport": true},
+                    "activeParameterSupport": true
+                }
+            },
+            "rename": {"dynamicRegistration": false, "prepareSupport": true, "honorsChangeAnnotations": false},
+            "codeAction": {
+                "codeActionLiteralSupport": {"codeActionKind": {"valueSet": [
+                    "", "quickfix", "refactor", "refactor.extract", "refactor.inline",
+                    "refactor.rewrite", "source", "source.organizeImports"
+                ]}},
+                "isPreferredSupport": true,
+                "disabledSupport": true,
+                "dataSupport": true,
+                "resolveSupport": {"properties": ["edit", "command"]}
+            },
+            "publishDiagnostics": {"versionSupport": true, "tagSupport": {"valueSet": [1, 2]}},
+            "inlayHint": {"dynamicRegistration": false},
+            "diagnostic": {"dynamicRegistration": false, "relatedDocumentSupport": true}
+        },
+        "window": {"workDoneProgress": true, "showDocument": {"support": true}},
+        "general": {"positionEncodings": ["utf-8", "utf-32", "utf-16"]}
+    })
+}
+
+/// Initializes as Helix does (process id, root, workspace folders, client info) and opens `text`.
+async fn start_as_helix(source: EngineSource, uri: &str, text: &str) -> TestClient {
+    let mut client = start(source);
+    let response = client
+        .request(
+            "initialize",
+            json!({
+                "processId": std::process::id(),
+                "clientInfo": {"name": "helix", "version": "25.07"},
+                "rootPath": null,
+                "rootUri": null,
+                "workspaceFolders": [],
+                "capabilities": helix_capabilities(),
+                "initializationOptions": null
+            }),
+        )
+        .await;
+    let capabilities = &response["result"]["capabilities"];
+    assert_eq!(capabilities["positionEncoding"], "utf-8", "{response}");
+    assert!(capabilities.get("inlineCompletionProvider").is_none(), "{response}");
+    assert!(capabilities["completionProvider"].is_object(), "{response}");
+    client.notify("initialized", json!({})).await;
+    open(&mut client, uri, "python", text).await;
+    client
+}
+
+/// Helix's `textDocument/completion` shape: an explicit (or idle-timer) invocation.
+fn helix_completion(uri: &str, line: u32, character: u32) -> Value {
+    json!({
+        "textDocument": {"uri": uri},
+        "position": {"line": line, "character": character},
+        "context": {"triggerKind": 1}
+    })
+}
+
+#[tokio::test]
+async fn helix_gets_an_item_whose_filter_text_starts_with_the_typed_word() {
+    let (_, source) = scripted(&[ScriptedReply::text("ute_total(items)\n")]);
+    let uri = "file:///work/cart.py";
+    // "é" is two bytes: with UTF-8 positions the word starts at 14 (byte), not 13 (character).
+    let mut client = start_as_helix(source, uri, "s = \"é\"; t = comp\n").await;
+    let response = client.request("textDocument/completion", helix_completion(uri, 0, 18)).await;
+    let list = &response["result"];
+    assert_eq!(list["isIncomplete"], true, "{response}");
+    let item = &list["items"][0];
+    assert_eq!(item["filterText"], "compute_total(items)", "{response}");
+    assert!(item["filterText"].as_str().unwrap().starts_with("comp"));
+    assert_eq!(item["textEdit"]["newText"], "compute_total(items)", "{response}");
+    assert_eq!(item["textEdit"]["range"]["start"], json!({"line": 0, "character": 14}));
+    assert_eq!(item["textEdit"]["range"]["end"], json!({"line": 0, "character": 18}));
+    assert_eq!(item["insertTextFormat"], 2, "a snippet: {response}");
+}
+
+#[tokio::test]
+async fn helix_typing_while_the_model_works_still_gets_an_item_for_the_new_text() {
+    // Regression: the result for version 0 was dropped as stale once the user typed on, and
+    // Helix, which does not ask again for the same word, never showed a suggestion.
+    let slow = ScriptedReply::slow("ute_total(items)\n", Duration::from_millis(50));
+    let slower = ScriptedReply::slow("len(items)\n", Duration::from_millis(50));
+    let (engine, source) = scripted(&[slow, slower, ScriptedReply::text("um_items(cart)\n")]);
+    let uri = "file:///work/cart.py";
+    let mut client = start_as_helix(source, uri, "total = comp\ncount = \n").await;
+    let id = client.request_async("textDocument/completion", helix_completion(uri, 0, 12)).await;
+    wait_until_generating(&engine).await;
+    // Helix sends incremental changes; the user typed "u" (the start of the suggestion).
+    client
+        .notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [
+                {"range": {"start": {"line": 0, "character": 12}, "end": {"line": 0, "character": 12}}, "text": "u"}
+            ]}),
+        )
+        .await;
+    let response = client.response(id).await;
+    let list = &response["result"];
+    assert_eq!(list["isIncomplete"], true, "{response}");
+    let item = &list["items"][0];
+    assert_eq!(item["textEdit"]["newText"], "compute_total(items)", "{response}");
+    assert_eq!(item["textEdit"]["range"]["start"], json!({"line": 0, "character": 8}));
+    assert_eq!(item["textEdit"]["range"]["end"], json!({"line": 0, "character": 13}));
+    assert!(item["filterText"].as_str().unwrap().starts_with("compu"), "{response}");
+
+    // Typing something the old suggestion did not foresee asks the model again, for the
+    // document as it is now.
+    let id = client.request_async("textDocument/completion", helix_completion(uri, 1, 8)).await;
+    wait_until_generating(&engine).await;
+    client
+        .notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": 3}, "contentChanges": [
+                {"range": {"start": {"line": 1, "character": 8}, "end": {"line": 1, "character": 8}}, "text": "n"}
+            ]}),
+        )
+        .await;
+    let response = client.response(id).await;
+    let item = &response["result"]["items"][0];
+    assert_eq!(item["textEdit"]["newText"], "num_items(cart)", "{response}");
+    assert_eq!(item["textEdit"]["range"]["start"], json!({"line": 1, "character": 8}));
+    assert_eq!(item["textEdit"]["range"]["end"], json!({"line": 1, "character": 9}));
+    let prompts = engine.prompts();
+    assert_eq!(prompts.len(), 3, "{prompts:?}");
+    assert!(prompts[2].ends_with("count = n"), "{prompts:?}");
+}
+
+/// An engine that answers every prompt, so a request that reaches it shows in its prompts.
+fn answering() -> (Arc<ScriptedEngine>, EngineSource) {
+    let engine = Arc::new(ScriptedEngine::with_responder(ModelFamily::PrefixOnly, |_| {
+        ScriptedReply::text("42")
+    }));
+    (Arc::clone(&engine), EngineSource::Given(engine))
+}
+
+async fn inline_at(client: &mut TestClient, uri: &str, line: u32, character: u32) -> Value {
+    client
+        .request(
+            "textDocument/inlineCompletion",
+            json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}, "context": {"triggerKind": 1}}),
+        )
+        .await
+}
+
+#[tokio::test]
+async fn an_open_secret_or_excluded_file_gets_no_completion_and_its_text_no_prompt() {
+    let root = tempfile::tempdir().unwrap();
+    let root_path = std::fs::canonicalize(root.path()).unwrap();
+    std::fs::create_dir_all(root_path.join("secret")).unwrap();
+    std::fs::create_dir_all(root_path.join("src")).unwrap();
+    let root_uri = format!("file://{}", root_path.display());
+    let (engine, source) = answering();
+    let mut client = start(source);
+    let response = client
+        .request(
+            "initialize",
+            json!({"processId": null, "rootUri": root_uri, "capabilities": inline_capabilities(),
+                   "initializationOptions": {"context": {"exclude": ["secret/**"]}}}),
+        )
+        .await;
+    assert!(response.get("error").is_none(), "{response}");
+    client.notify("initialized", json!({})).await;
+
+    let private = [
+        // A secret by its name, inside the root.
+        (format!("{root_uri}/.env"), "plaintext", "DATABASE_URL=postgres://app@db/app\nAPI_"),
+        // Excluded by the configured globs.
+        (
+            format!("{root_uri}/secret/plan.py"),
+            "python",
+            "PLAN = 'launch'\ndef plan():\n    return ",
+        ),
+        // A secret by its name, outside every root.
+        ("file:///elsewhere/.env.local".to_string(), "plaintext", "SESSION=abc\nTOKEN_"),
+    ];
+    for (uri, language, text) in &private {
+        open(&mut client, uri, language, text).await;
+        let line = text.lines().count() as u32 - 1;
+        let character = text.lines().last().unwrap().len() as u32;
+        let response = inline_at(&mut client, uri, line, character).await;
+        assert_eq!(response["result"], json!([]), "{uri}: {response}");
+        let context = client
+            .request(
+                "infill/context",
+                json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}}),
+            )
+            .await;
+        assert_eq!(context["result"]["snippets"], json!([]), "{uri}: {context}");
+        assert_eq!(context["result"]["prompt"], "", "{uri}: {context}");
+    }
+    assert!(engine.prompts().is_empty(), "the engine saw {:?}", engine.prompts());
+
+    // An ordinary file of the same workspace is completed, and nothing private is in its prompt.
+    let uri = format!("{root_uri}/src/app.py");
+    open(&mut client, &uri, "python", "def answer():\n    return ").await;
+    let response = inline_at(&mut client, &uri, 1, 11).await;
+    assert_eq!(response["result"][0]["insertText"], "42", "{response}");
+    let prompts = engine.prompts();
+    assert_eq!(prompts.len(), 1, "{prompts:?}");
+    assert!(!prompts[0].contains("postgres") && !prompts[0].contains("launch"), "{prompts:?}");
+}
+
+#[tokio::test]
+async fn secret_lines_of_an_open_file_are_redacted_from_the_prompt() {
+    let (engine, source) = answering();
+    let mut client = start(source);
+    client.initialize(inline_capabilities(), Value::Null).await;
+    let uri = "file:///work/client.py";
+    let text = "import requests\n\nAPI_KEY = \"ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789\"\n\ndef fetch(url):\n    return \n";
+    open(&mut client, uri, "python", text).await;
+    let response = inline_at(&mut client, uri, 5, 11).await;
+    assert_eq!(response["result"][0]["insertText"], "42", "{response}");
+    let prompts = engine.prompts();
+    assert_eq!(prompts.len(), 1, "{prompts:?}");
+    assert!(!prompts[0].contains("ghp_"), "the token reached the engine: {prompts:?}");
+    assert!(prompts[0].contains("import requests\n\n<redacted>\n\ndef fetch(url):"), "{prompts:?}");
+    assert!(prompts[0].ends_with("def fetch(url):\n    return"), "{prompts:?}");
+    // `infill/context` shows the same prompt.
+    let context = client
+        .request(
+            "infill/context",
+            json!({"textDocument": {"uri": uri}, "position": {"line": 5, "character": 11}}),
+        )
+        .await;
+    let prompt = context["result"]["prompt"].as_str().expect("a prompt");
+    assert!(!prompt.contains("ghp_") && prompt.contains("<redacted>"), "{context}");
+}

@@ -3,7 +3,7 @@
 //! answer as ghost text or as a completion item.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use infill_ide::completion::{CompletionInput, FileLabel};
 use infill_syntax::PositionEncoding;
@@ -32,6 +32,16 @@ pub fn snapshot(state: &State, uri: &Uri, position: Position) -> Result<(Complet
     Ok((input, document.version()))
 }
 
+/// Whether the document at `uri` is private ([`Workspace::is_private`]): it gets no completion,
+/// no context and no prompt. A URI that is not a file is judged by its path's name.
+///
+/// [`Workspace::is_private`]: infill_ide::workspace::Workspace::is_private
+pub fn is_private(state: &State, uri: &Uri) -> bool {
+    let path = convert::uri_to_path(uri)
+        .unwrap_or_else(|| std::path::PathBuf::from(uri.path().to_string()));
+    state.workspace.is_private(&path)
+}
+
 /// Runs a completion for `uri` at `position`, cancelling the document's previous one; the
 /// result is dropped when the document changed meanwhile. Returns the text and the cursor.
 pub async fn run(
@@ -40,10 +50,22 @@ pub async fn run(
     uri: &Uri,
     position: Position,
 ) -> Result<Option<(String, Position)>> {
-    let completer = state.engine.completer().map_err(unavailable)?;
+    // A private file (a secret by its name, or excluded by the user) gets nothing: no prompt is
+    // built from its text and the engine is not asked.
+    if is_private(state, uri) {
+        tracing::debug!(uri = uri.as_str(), "a private file: no completion");
+        return Ok(None);
+    }
+    // A request that arrives while the model loads waits for it (within the time budget)
+    // instead of failing; past that it gets no suggestion, and the next keystroke asks again.
+    let started = Instant::now();
+    let patience = Duration::from_millis(state.config().completion.time_budget_ms);
+    let Some(completer) = state.engine.wait_ready(patience).await.map_err(unavailable)? else {
+        tracing::debug!("the model is still loading; no suggestion yet");
+        return Ok(None);
+    };
     let (input, version) = snapshot(state, uri, position)?;
     let cursor = input.cursor;
-    let started = Instant::now();
     let workspace = Arc::clone(&state.workspace);
     let file = convert::uri_to_path(uri);
     let task = tokio::spawn(async move {
@@ -118,14 +140,48 @@ pub async fn inline(
     Ok(Some(to_proto::inline_completion(suggestion)))
 }
 
+/// How many times a completion-item request follows the user's typing (see [`items`]).
+const FOLLOW_TYPING_RETRIES: usize = 2;
+
 /// `textDocument/completion`: the suggestion as a completion item.
+///
+/// Unlike ghost text, an item outlives a keystroke: the client filters it by the typed word and
+/// re-anchors it. So when the user typed (or deleted) at the cursor while the model worked, the
+/// stale result is not the end: the request follows the cursor and completes the document as it
+/// is now (the engine's prefix cache is warm, or typed-through reuse answers at once), up to
+/// [`FOLLOW_TYPING_RETRIES`] times. Helix asks once per pause and never again for the same
+/// word, so an empty answer there meant no suggestion at all while the user kept typing.
 pub async fn items(
     client: &Client,
     state: &State,
     params: CompletionParams,
 ) -> Result<Option<CompletionResponse>> {
-    let (uri, suggestion) = run_at(client, state, params.text_document_position).await?;
-    let Some((text, cursor)) = suggestion else { return Ok(None) };
+    let uri = params.text_document_position.text_document.uri;
+    let mut position = params.text_document_position.position;
+    let mut retries = 0;
+    let (text, cursor) = loop {
+        let before = TextAround::at(state, &uri, position)?;
+        if let Some(suggestion) = run(client, state, &uri, position).await? {
+            break suggestion;
+        }
+        let Some(followed) = before.followed(state, &uri) else { return Ok(None) };
+        let Some(next) = followed.filter(|_| retries < FOLLOW_TYPING_RETRIES) else {
+            // Still typing, or an edit away from the cursor: an empty list that is incomplete,
+            // so the client asks again on the next keystroke.
+            return Ok(Some(CompletionResponse::List(CompletionList {
+                is_incomplete: true,
+                items: Vec::new(),
+            })));
+        };
+        retries += 1;
+        tracing::debug!(
+            retries,
+            line = next.line,
+            character = next.character,
+            "following the typing"
+        );
+        position = next;
+    };
     let line_prefix = {
         let document = state
             .documents
@@ -139,6 +195,45 @@ pub async fn items(
         document.slice(line_start..at)
     };
     Ok(Some(to_proto::completion_list(&text, cursor, &line_prefix, state.encoding())))
+}
+
+/// A document's version and its text split at a completion's cursor, taken when the request
+/// starts, to find the cursor again after the user typed at it.
+struct TextAround {
+    version: i32,
+    before: String,
+    after: String,
+}
+
+impl TextAround {
+    fn at(state: &State, uri: &Uri, position: Position) -> Result<TextAround> {
+        let document = state
+            .documents
+            .get(uri)
+            .ok_or_else(|| invalid_params(format!("{} is not open", uri.as_str())))?;
+        let mut text = document.text();
+        let cursor = document.byte_offset(position_from_lsp(position), state.encoding());
+        let after = text.split_off(cursor.min(text.len()));
+        Ok(TextAround { version: document.version(), before: text, after })
+    }
+
+    /// `None` when the document did not change (the model had nothing to say, or it closed);
+    /// `Some(None)` when it changed elsewhere than at the cursor; `Some(Some(position))` when
+    /// the user only typed or deleted at the cursor, which is now at `position`.
+    fn followed(&self, state: &State, uri: &Uri) -> Option<Option<Position>> {
+        let document = state.documents.get(uri)?;
+        if document.version() == self.version {
+            return None;
+        }
+        let text = document.text();
+        let Some(now_before) = text.strip_suffix(self.after.as_str()) else { return Some(None) };
+        let at_cursor =
+            now_before.starts_with(self.before.as_str()) || self.before.starts_with(now_before);
+        Some(
+            at_cursor
+                .then(|| position_to_lsp(document.position_of(now_before.len(), state.encoding()))),
+        )
+    }
 }
 
 /// Aborts a spawned task when the request that waits for it is dropped (cancelled).

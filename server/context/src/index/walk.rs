@@ -68,7 +68,7 @@ impl Index {
         self.finish(&root, &seen, &inserted, &mut report);
         report.skipped.sort_by(|a, b| a.path.cmp(&b.path));
         report.elapsed_ms = started.elapsed().as_millis() as u64;
-        tracing::info!(root = %root.display(), indexed = report.indexed, skipped = report.skipped.len(), ms = report.elapsed_ms, "indexed workspace root");
+        tracing::debug!(root = %root.display(), indexed = report.indexed, skipped = report.skipped.len(), ms = report.elapsed_ms, "indexed workspace root");
         report
     }
 

@@ -119,8 +119,8 @@ fn main() -> ExitCode {
                 if let Some(pid) = args.client_process_id {
                     infill::parent::exit_when_gone(pid);
                 }
-                infill::lsp::serve_stdio(config).await;
-                Ok(true)
+                // Exit code 0 after `shutdown`, 1 without it, as the LSP spec asks.
+                Ok(infill::lsp::serve_stdio(config).await)
             }
             Command::Complete { location, json } => {
                 cli::complete(&config, &location, json).await.map(|_| true)

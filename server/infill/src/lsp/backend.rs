@@ -26,7 +26,7 @@ use crate::config::Config;
 /// The language server.
 pub struct Backend {
     client: Client,
-    state: Arc<State>,
+    pub(super) state: Arc<State>,
     engine_source: std::sync::Mutex<Option<EngineSource>>,
 }
 
@@ -207,6 +207,7 @@ impl LanguageServer for Backend {
     }
 
     async fn shutdown(&self) -> Result<()> {
+        self.state.shutdown_requested.store(true, Ordering::Release);
         for entry in self.state.inflight.iter() {
             entry.value().abort();
         }

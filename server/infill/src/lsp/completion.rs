@@ -5,7 +5,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use infill_ide::completion::{CompletionInput, FileLabel};
+use infill_engine::EngineError;
+use infill_ide::completion::{CompletionError, CompletionInput, FileLabel};
 use infill_syntax::PositionEncoding;
 use tower_lsp_server::Client;
 use tower_lsp_server::jsonrpc::Result;
@@ -90,6 +91,12 @@ pub async fn run(
     let elapsed = started.elapsed();
     let suggestion = match outcome {
         Ok(Ok(suggestion)) => suggestion,
+        // The engine refused this one request (an empty prompt: a PrefixOnly model at the start
+        // of a file): no suggestion here, which is no reason to tell the client the AI is down.
+        Ok(Err(CompletionError::Engine(EngineError::InvalidRequest(reason)))) => {
+            tracing::debug!(%reason, "the engine refused the request; no suggestion");
+            return Ok(None);
+        }
         Ok(Err(error)) => return Err(unavailable(error.to_string())),
         Err(join) if join.is_cancelled() => return Err(cancelled()),
         Err(join) => {

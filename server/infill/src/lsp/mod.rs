@@ -36,6 +36,9 @@ pub use state::{EngineSlot, State};
 
 use crate::config::Config;
 
+/// How long requests still pending when the client closes its input may take to finish.
+const HANGUP_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// How the server gets its engine.
 pub enum EngineSource {
     /// Load the configured model in the background after `initialized`.
@@ -64,23 +67,42 @@ pub fn service(
 }
 
 /// Serves LSP on `input`/`output` until the client exits or closes `input`. Malformed messages
-/// are answered with errors and the session goes on (see [`framing`]).
-pub async fn serve<R, W>(input: R, output: W, config: Config, engine: EngineSource)
+/// are answered with errors and the session goes on (see [`framing`]). Returns whether the
+/// client sent `shutdown` first: the LSP spec asks for exit code 0 then, and 1 otherwise (an
+/// `exit` without `shutdown`, or a client that closed the stream).
+pub async fn serve<R, W>(input: R, output: W, config: Config, engine: EngineSource) -> bool
 where
     R: tokio::io::AsyncRead + Unpin + Send + 'static,
     W: tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     let (service, socket) = service(config, engine);
+    let state = Arc::clone(&service.inner().state);
     let (pumped, server_input) = tokio::io::duplex(1 << 20);
+    let (closed, input_closed) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(async move {
         if let Err(error) = framing::pump(input, pumped).await {
             tracing::warn!(%error, "reading the client's messages failed");
         }
+        drop(closed);
     });
-    Server::new(server_input, output, socket).serve(service).await;
+    let serving = Server::new(server_input, output, socket).serve(service);
+    tokio::pin!(serving);
+    tokio::select! {
+        () = &mut serving => {}
+        _ = input_closed => {
+            // The client hung up. tower-lsp-server would wait for every pending request (a
+            // completion waits up to its time budget, or for a model still loading); the
+            // messages already sent get a moment to be handled, then pending requests are
+            // dropped, which stops their generations, and the process can exit: no orphan.
+            if tokio::time::timeout(HANGUP_GRACE, &mut serving).await.is_err() {
+                tracing::info!("the client closed its input; dropping the pending requests");
+            }
+        }
+    }
+    state.shutdown_requested.load(std::sync::atomic::Ordering::Acquire)
 }
 
-/// Serves LSP on stdin/stdout.
-pub async fn serve_stdio(config: Config) {
-    serve(tokio::io::stdin(), tokio::io::stdout(), config, EngineSource::Configured).await;
+/// Serves LSP on stdin/stdout; returns whether the client sent `shutdown` (see [`serve`]).
+pub async fn serve_stdio(config: Config) -> bool {
+    serve(tokio::io::stdin(), tokio::io::stdout(), config, EngineSource::Configured).await
 }

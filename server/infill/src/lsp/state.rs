@@ -106,6 +106,8 @@ pub struct State {
     pub work_done_progress: AtomicBool,
     /// The client wants `$/infill/trace` notifications (`trace` in `initialize`, `$/setTrace`).
     pub trace: AtomicBool,
+    /// The client sent `shutdown`: the session ends as the protocol asks (exit code 0).
+    pub shutdown_requested: AtomicBool,
 }
 
 impl State {
@@ -122,6 +124,7 @@ impl State {
             watch_files: false.into(),
             work_done_progress: false.into(),
             trace: false.into(),
+            shutdown_requested: false.into(),
         }
     }
 

@@ -5,6 +5,7 @@
 
 pub mod server;
 
+use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -117,4 +118,33 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Client<R, W> {
         self.notify("initialized", json!({})).await;
         response
     }
+}
+
+/// A client on the stdio of the built binary.
+pub type StdioClient = Client<tokio::process::ChildStdout, tokio::process::ChildStdin>;
+
+/// Starts the built `infill` binary with `args` and `envs` (the model defaults to a path that does
+/// not exist; logs are off), killed when dropped, and a client on its stdio.
+pub fn spawn_binary(args: &[&str], envs: &[(&str, &str)]) -> (tokio::process::Child, StdioClient) {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_infill"));
+    command
+        .args(args)
+        .env("INFILL_MODEL", "/nonexistent/model.gguf")
+        .env("INFILL_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true);
+    for (key, value) in envs {
+        command.env(key, value);
+    }
+    let mut child = command.spawn().expect("the infill binary starts");
+    let stdin = child.stdin.take().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    (child, Client::new(stdout, stdin))
+}
+
+/// The length of `text` in UTF-16 code units.
+pub fn utf16_len(text: &str) -> u32 {
+    text.encode_utf16().count() as u32
 }

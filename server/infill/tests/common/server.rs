@@ -59,3 +59,12 @@ pub async fn wait_until_generating(engine: &ScriptedEngine) {
     }
     panic!("the request never reached the engine");
 }
+
+/// [`start`] with a configuration of the test's own (a model path, budgets).
+pub fn start_with(config: Config, engine: EngineSource) -> TestClient {
+    let (client_side, server_side) = tokio::io::duplex(1 << 20);
+    let (server_read, server_write) = tokio::io::split(server_side);
+    let (client_read, client_write) = tokio::io::split(client_side);
+    tokio::spawn(serve(server_read, server_write, config, engine));
+    Client::new(client_read, client_write)
+}

@@ -94,3 +94,178 @@ impl Default for PagedAttentionSettings {
         }
     }
 }
+
+/// Which engine serves the model: in process, or a server over HTTP.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    /// mistral.rs in process (`[model]`); opens no network socket.
+    #[default]
+    Embedded,
+    /// An OpenAI-compatible server (`/completions`, `/chat/completions`): llama.cpp's
+    /// llama-server, vLLM, TensorRT-LLM's trtllm-serve, LM Studio.
+    Openai,
+    /// Ollama's native API (`/api/generate` with `raw: true`, `/api/chat`).
+    Ollama,
+}
+
+impl Backend {
+    /// The name used in configuration.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Embedded => "embedded",
+            Backend::Openai => "openai",
+            Backend::Ollama => "ollama",
+        }
+    }
+}
+
+/// The `[engine]` section: which backend serves completions, and where a remote one lives.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EngineConfig {
+    /// `embedded` (the default: `[model]` in process), `openai` or `ollama`.
+    pub backend: Backend,
+    /// Base URLs of the servers, all serving the same model: `http://host:8000/v1` for
+    /// OpenAI-compatible servers, `http://host:11434` for Ollama. A request goes to the one with
+    /// the fewest requests outstanding and fails over to the next.
+    pub endpoints: Vec<String>,
+    /// The model's name on the server (`Qwen/Qwen2.5-Coder-7B`, `qwen2.5-coder:7b`...).
+    pub model: Option<String>,
+    /// The environment variable holding the API key (sent as `Authorization: Bearer`); the key
+    /// itself never goes in a file. Nothing is sent when the variable is unset.
+    pub api_key_env: String,
+    /// The prompt family (`qwen-coder`, `starcoder2`, ...): which FIM template to render. Without
+    /// it, completions are prefix-only.
+    pub family: Option<String>,
+    /// The server's context length in tokens (default 8192).
+    pub context_length: Option<usize>,
+    /// Milliseconds to wait for a TCP (and TLS) connection to an endpoint.
+    pub connect_timeout_ms: u64,
+    /// Milliseconds to wait for the first bytes of an answer (prefill included), and then for
+    /// each next chunk of the stream.
+    pub first_byte_timeout_ms: u64,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            backend: Backend::Embedded,
+            endpoints: Vec::new(),
+            model: None,
+            api_key_env: "INFILL_API_KEY".into(),
+            family: None,
+            context_length: None,
+            connect_timeout_ms: 2000,
+            first_byte_timeout_ms: 30_000,
+        }
+    }
+}
+
+impl EngineConfig {
+    /// Checks the section; the error names the key and the fix.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.backend == Backend::Embedded {
+            return Ok(());
+        }
+        let backend = self.backend.name();
+        if self.endpoints.is_empty() {
+            return Err(format!(
+                "engine.endpoints is empty: backend \"{backend}\" needs at least one server URL, \
+                 e.g. endpoints = [\"http://127.0.0.1:8080/v1\"]"
+            ));
+        }
+        for endpoint in &self.endpoints {
+            check_url(endpoint).map_err(|why| {
+                format!("engine.endpoints: `{endpoint}` is not an http(s) URL: {why}")
+            })?;
+        }
+        if self.model.as_deref().is_none_or(|m| m.trim().is_empty()) {
+            return Err(format!(
+                "engine.model is not set: backend \"{backend}\" needs the server's model name"
+            ));
+        }
+        if let Some(family) = &self.family
+            && ModelFamily::from_name(family).is_none()
+        {
+            return Err(format!("engine.family: unknown model family `{family}`"));
+        }
+        if self.api_key_env.trim().is_empty() {
+            return Err("engine.api_key_env is empty: name an environment variable".into());
+        }
+        if self.context_length == Some(0) {
+            return Err("engine.context_length must be positive".into());
+        }
+        if self.connect_timeout_ms == 0 || self.first_byte_timeout_ms == 0 {
+            return Err(
+                "engine.connect_timeout_ms and first_byte_timeout_ms must be positive".into()
+            );
+        }
+        Ok(())
+    }
+
+    /// The configured family, or prefix-only completion.
+    pub fn family(&self) -> ModelFamily {
+        self.family.as_deref().and_then(ModelFamily::from_name).unwrap_or(ModelFamily::PrefixOnly)
+    }
+}
+
+/// A light check of an endpoint URL: `http://` or `https://`, a host, no spaces.
+fn check_url(url: &str) -> Result<(), &'static str> {
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+        .ok_or("it must start with http:// or https://")?;
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("it contains spaces");
+    }
+    if url.contains(['?', '#']) {
+        return Err("it must be a base URL, without a query or fragment");
+    }
+    let authority = rest.split('/').next().unwrap_or_default();
+    let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    let (host, port) = match host.strip_prefix('[') {
+        Some(v6) => match v6.split_once(']') {
+            Some((addr, port)) => (addr, port.strip_prefix(':')),
+            None => return Err("an IPv6 host lacks its closing `]`"),
+        },
+        None => match host.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (host, None),
+        },
+    };
+    if host.is_empty() {
+        return Err("it has no host");
+    }
+    if let Some(port) = port
+        && port.parse::<u16>().is_err()
+    {
+        return Err("its port is not a number from 0 to 65535");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn remote(endpoints: &[&str]) -> EngineConfig {
+        EngineConfig {
+            backend: Backend::Openai,
+            endpoints: endpoints.iter().map(|e| e.to_string()).collect(),
+            model: Some("m".into()),
+            ..EngineConfig::default()
+        }
+    }
+
+    #[test]
+    fn endpoint_urls_are_checked() {
+        assert!(
+            remote(&["http://gpu-1:8000/v1", "https://[::1]:8080", "http://h"]).validate().is_ok()
+        );
+        for bad in ["gpu-1:8000/v1", "http://", "http://h:99999/v1", "http://h /v1", "ftp://h"] {
+            let error = remote(&[bad]).validate().unwrap_err();
+            assert!(error.contains("engine.endpoints") && error.contains(bad), "{error}");
+        }
+    }
+}

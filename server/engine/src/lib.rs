@@ -1,12 +1,13 @@
 //! The inference engine behind Infill: everything that turns a prompt into tokens.
 //!
 //! The rest of the server sees only [`Engine`] (`dyn Engine`): the in-process mistral.rs backend
-//! (cargo feature `mistralrs`, on by default), and [`ScriptedEngine`] for other crates' unit
-//! tests. Around it live the pieces that need model knowledge but no model: GGUF metadata
+//! (cargo feature `mistralrs`, on by default), HTTP backends for OpenAI-compatible servers and
+//! Ollama (`remote`, cargo feature `remote`, on by default; built only when `[engine]` names
+//! one), and [`ScriptedEngine`] for other crates' unit tests. Around it live the pieces that need model knowledge but no model: GGUF metadata
 //! ([`gguf`]), model families and their prompt templates ([`family`]), the memory planner
 //! ([`planner`]), and where model files live and whether one is usable ([`models`]).
 //!
-//! Architecture invariant: only this crate names mistralrs (or, later, an HTTP client).
+//! Architecture invariant: only this crate names mistralrs or an HTTP client.
 
 #![warn(missing_docs)]
 
@@ -21,10 +22,16 @@ mod scripted;
 pub mod convert;
 #[cfg(feature = "mistralrs")]
 mod local;
+#[cfg(feature = "remote")]
+pub mod remote;
 
-pub use config::{ActivationDtype, LocalEngineConfig, PagedAttentionSettings};
+pub use config::{
+    ActivationDtype, Backend, EngineConfig, LocalEngineConfig, PagedAttentionSettings,
+};
 #[cfg(feature = "mistralrs")]
 pub use local::LocalEngine;
+#[cfg(feature = "remote")]
+pub use remote::RemoteEngine;
 pub use scripted::{ScriptedEngine, ScriptedReply};
 
 use std::time::Duration;
@@ -109,7 +116,9 @@ pub enum FinishReason {
     Cancelled,
 }
 
-/// Per-request measurements.
+/// Per-request measurements. Remote engines (`remote::RemoteEngine`, cargo feature
+/// `remote`) report the server's counts when it sends them (`usage`, Ollama's `eval_count`),
+/// else estimates: bytes / 4 for the prompt, one token per streamed chunk, no cached tokens.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct GenerationStats {
     /// Tokens in the prompt.

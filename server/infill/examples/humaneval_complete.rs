@@ -339,7 +339,8 @@ async fn main() -> anyhow::Result<()> {
     }
     let config = Config::load(None)?;
     let loading = Instant::now();
-    let engine = infill::engine::load(config.model).await.context("loading the model")?;
+    let engine =
+        infill::engine::load(config.model, config.engine).await.context("loading the model")?;
     eprintln!(
         "humaneval_complete: {} loaded in {} ms; arms {:?}, layout {:?}",
         engine.capabilities().name,

@@ -72,7 +72,7 @@ pub async fn complete(config: &Config, location: &Location, json: bool) -> anyho
         input.path = label.path;
         input.repo_name = label.repo_name;
     }
-    let engine = crate::engine::load(config.model.clone()).await?;
+    let engine = crate::engine::load(config.model.clone(), config.engine.clone()).await?;
     let settings = explicit_request_settings(&config.completion);
     let completer = Completer::new(Arc::clone(&engine), settings);
     let suggestion = completer.complete(input).await?;
@@ -223,14 +223,29 @@ pub struct DoctorOptions {
 pub fn doctor(config: &Config, options: &DoctorOptions) -> anyhow::Result<bool> {
     println!("infill {}", env!("CARGO_PKG_VERSION"));
     println!(
-        "engine: {}",
+        "in-process engine: {}",
         if cfg!(feature = "mistralrs") {
-            "mistral.rs in process"
+            "mistral.rs (compiled in)"
         } else {
             "none (no mistralrs feature)"
         }
     );
     println!("cuda: {}", if cfg!(feature = "cuda") { "compiled in" } else { "not compiled in" });
+    let remote = &config.engine;
+    println!("backend: {}", remote.backend.name());
+    if remote.backend != infill_engine::Backend::Embedded {
+        if !cfg!(feature = "remote") {
+            println!("  this binary was built without the `remote` feature: it cannot use it");
+        }
+        println!("  endpoints: {}", remote.endpoints.join(", "));
+        println!("  model: {}", remote.model.as_deref().unwrap_or("(not set)"));
+        println!("  family: {}", remote.family().name());
+        let key = std::env::var_os(&remote.api_key_env).is_some_and(|k| !k.is_empty());
+        println!("  api key: {} {}", remote.api_key_env, if key { "is set" } else { "is unset" });
+        println!("  token counts are approximate (bytes / 4): no tokenizer over HTTP");
+        println!("  no model file or memory plan: the server holds the model");
+        return Ok(config.validate().is_ok());
+    }
     #[cfg(target_arch = "x86_64")]
     {
         println!(

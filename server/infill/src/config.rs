@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context as _;
-use infill_engine::LocalEngineConfig;
+use infill_engine::{EngineConfig, LocalEngineConfig};
 use infill_ide::completion::CompletionSettings;
 use infill_ide::workspace::ContextSettings;
 use infill_syntax::DocumentLimits;
@@ -15,7 +15,10 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
-    /// The model and how it runs.
+    /// Which backend serves completions: `embedded` (the default: `[model]` in process, no
+    /// network socket) or a server over HTTP (`openai`, `ollama`) with its endpoints and model.
+    pub engine: EngineConfig,
+    /// The model and how it runs (the embedded backend).
     pub model: LocalEngineConfig,
     /// Inline completions.
     pub completion: CompletionConfig,
@@ -173,6 +176,7 @@ impl Config {
             }
             None => Config::default(),
         };
+        config.validate()?;
         config.fill_model_default();
         Ok(config)
     }
@@ -195,8 +199,16 @@ impl Config {
         }
         let mut current = serde_json::to_value(&*self)?;
         merge(&mut current, options);
-        *self = serde_json::from_value(current).context("invalid initializationOptions")?;
+        let merged: Config =
+            serde_json::from_value(current).context("invalid initializationOptions")?;
+        merged.validate().context("invalid initializationOptions")?;
+        *self = merged;
         Ok(())
+    }
+
+    /// Checks what types cannot: a remote backend needs endpoints that parse and a model.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        self.engine.validate().map_err(|error| anyhow::anyhow!("invalid [engine] section: {error}"))
     }
 }
 
@@ -274,6 +286,53 @@ mod tests {
                 exclude: vec!["vendor/**".into()],
             }
         );
+    }
+
+    #[test]
+    fn a_remote_engine_section_is_read_and_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("config.toml");
+        let write = |engine: &str| std::fs::write(&file, format!("[engine]\n{engine}")).unwrap();
+        write(
+            "backend = \"openai\"\nendpoints = [\"http://gpu-1:8000/v1\", \"http://gpu-2:8000/v1\"]\n\
+             model = \"Qwen/Qwen2.5-Coder-7B\"\nfamily = \"qwen-coder\"\nfirst_byte_timeout_ms = 5000\n",
+        );
+        let config = Config::load(Some(&file)).unwrap();
+        assert_eq!(config.engine.backend, infill_engine::Backend::Openai);
+        assert_eq!(config.engine.endpoints.len(), 2);
+        assert_eq!(config.engine.api_key_env, "INFILL_API_KEY");
+        assert_eq!(config.engine.first_byte_timeout_ms, 5000);
+        assert_eq!(config.engine.family(), infill_engine::ModelFamily::QwenCoder);
+
+        let error_for = |engine: &str| {
+            write(engine);
+            format!("{:#}", Config::load(Some(&file)).unwrap_err())
+        };
+        let error = error_for("backend = \"openai\"\nmodel = \"m\"\n");
+        assert!(error.contains("engine.endpoints"), "{error}");
+        let error = error_for("backend = \"ollama\"\nendpoints = [\"http://127.0.0.1:11434\"]\n");
+        assert!(error.contains("engine.model"), "{error}");
+        let error =
+            error_for("backend = \"openai\"\nendpoints = [\"gpu-1:8000\"]\nmodel = \"m\"\n");
+        assert!(error.contains("engine.endpoints") && error.contains("gpu-1:8000"), "{error}");
+        let error = error_for(
+            "backend = \"openai\"\nendpoints = [\"http://h\"]\nmodel = \"m\"\nfamily = \"qwen\"\n",
+        );
+        assert!(error.contains("engine.family"), "{error}");
+        let error = error_for("backend = \"vllm\"\n");
+        assert!(error.contains("backend") || error.contains("vllm"), "{error}");
+        let error = error_for("api_key = \"sk-123\"\n");
+        assert!(error.contains("api_key"), "the key itself is not a configuration key: {error}");
+
+        let mut config = Config::default();
+        let error = config.merge_json(&serde_json::json!({"engine": {"backend": "ollama"}}));
+        assert!(format!("{:#}", error.unwrap_err()).contains("engine.endpoints"));
+        assert_eq!(config.engine.backend, infill_engine::Backend::Embedded, "unchanged on error");
+        config
+            .merge_json(&serde_json::json!({"engine": {"backend": "ollama",
+                "endpoints": ["http://127.0.0.1:11434"], "model": "qwen2.5-coder:7b"}}))
+            .unwrap();
+        assert_eq!(config.engine.model.as_deref(), Some("qwen2.5-coder:7b"));
     }
 
     #[test]

@@ -24,7 +24,10 @@ pub fn start_engine(client: &Client, state: &Arc<State>, source: EngineSource) {
             return;
         }
         EngineSource::Pending(loading) => loading,
-        EngineSource::Configured => Box::pin(crate::engine::load(state.config().model)),
+        EngineSource::Configured => {
+            let config = state.config();
+            Box::pin(crate::engine::load(config.model, config.engine))
+        }
     };
     let client = client.clone();
     let state = Arc::clone(state);

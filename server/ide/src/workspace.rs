@@ -114,10 +114,7 @@ impl Workspace {
     /// The filter for the current roots (the editor's, as given and resolved, and the index's)
     /// and exclude globs; made again when they change.
     fn privacy_filter(&self) -> Arc<PathFilter> {
-        let given = self.roots();
-        let mut roots: Vec<PathBuf> =
-            given.iter().filter_map(|root| std::fs::canonicalize(root).ok()).collect();
-        roots.extend(given);
+        let mut roots = self.roots();
         roots.extend(self.index.roots());
         roots.sort();
         roots.dedup();
@@ -128,10 +125,24 @@ impl Workspace {
                 Arc::clone(&cached.filter)
             }
             _ => {
-                let filter = Arc::new(PathFilter::new(roots.clone(), &exclude));
+                // The roots as given and as resolved: resolved once, here, not per keystroke.
+                let mut all: Vec<PathBuf> =
+                    roots.iter().filter_map(|root| std::fs::canonicalize(root).ok()).collect();
+                all.extend(roots.iter().cloned());
+                all.sort();
+                all.dedup();
+                let filter = Arc::new(PathFilter::new(all, &exclude));
                 *cached = Some(PrivacyFilter { roots, exclude, filter: Arc::clone(&filter) });
                 filter
             }
+        }
+    }
+
+    /// Forgets the `.infillignore` files read so far, so that [`Workspace::is_private`] reads
+    /// them again (call when one was created, changed or deleted).
+    pub fn forget_ignore_files(&self) {
+        if let Some(cached) = self.privacy.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            cached.filter.clear_cache();
         }
     }
 
@@ -318,6 +329,10 @@ mod tests {
         // Outside every root, the name still counts.
         assert!(workspace.is_private(Path::new("/somewhere/else/.env")));
         assert!(!workspace.is_private(Path::new("/somewhere/else/main.py")));
+        // A changed `.infillignore` applies once the workspace is told.
+        std::fs::write(root.join("src/.infillignore"), "generated_*.py\nlocal_*.py\n").unwrap();
+        workspace.forget_ignore_files();
+        assert!(workspace.is_private(&root.join("src/local_notes.py")));
         // New settings apply at once.
         workspace.set_settings(ContextSettings::default());
         assert!(!workspace.is_private(&root.join("secret/plan.py")));

@@ -2,33 +2,12 @@
 
 mod common;
 
-use std::process::Stdio;
-
-use common::Client;
+use common::spawn_binary;
 use serde_json::{Value, json};
-
-type StdioClient = Client<tokio::process::ChildStdout, tokio::process::ChildStdin>;
-
-/// Starts the built binary with `args` (no model) and a client on its stdio.
-fn spawn(args: &[&str]) -> (tokio::process::Child, StdioClient) {
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_infill"))
-        .args(args)
-        .env("INFILL_MODEL", "/nonexistent/model.gguf")
-        .env("INFILL_LOG", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("the infill binary starts");
-    let stdin = child.stdin.take().unwrap();
-    let stdout = child.stdout.take().unwrap();
-    (child, Client::new(stdout, stdin))
-}
 
 #[tokio::test]
 async fn the_binary_serves_lsp_over_stdio() {
-    let (mut child, mut client) = spawn(&["lsp", "--stdio"]);
+    let (mut child, mut client) = spawn_binary(&["lsp", "--stdio"], &[]);
 
     let response = client.initialize(json!({}), Value::Null).await;
     assert_eq!(response["result"]["serverInfo"]["name"], "infill", "{response}");
@@ -72,7 +51,7 @@ async fn the_launch_arguments_language_clients_add_are_accepted() {
         &["--stdio"][..],
         &["lsp", "--stdio", &format!("--clientProcessId={}", std::process::id())][..],
     ] {
-        let (mut child, mut client) = spawn(args);
+        let (mut child, mut client) = spawn_binary(args, &[]);
         let response = client.initialize(json!({}), Value::Null).await;
         assert_eq!(response["result"]["serverInfo"]["name"], "infill", "{args:?}: {response}");
         client.request("shutdown", Value::Null).await;
@@ -92,7 +71,7 @@ async fn the_launch_arguments_language_clients_add_are_accepted() {
 async fn the_server_exits_when_the_client_process_dies() {
     let mut editor = std::process::Command::new("sleep").arg("600").spawn().unwrap();
     let (mut child, mut client) =
-        spawn(&["lsp", "--stdio", &format!("--clientProcessId={}", editor.id())]);
+        spawn_binary(&["lsp", "--stdio", &format!("--clientProcessId={}", editor.id())], &[]);
     let response = client.initialize(json!({}), Value::Null).await;
     assert_eq!(response["result"]["serverInfo"]["name"], "infill", "{response}");
     // Still serving while the editor lives.
@@ -152,7 +131,7 @@ async fn embedded_mode_opens_no_socket() {
     let root = tempfile::tempdir().unwrap();
     std::fs::write(root.path().join("lib.py"), "def double(x):\n    return 2 * x\n").unwrap();
     let root_uri = format!("file://{}", root.path().display());
-    let (mut child, mut client) = spawn(&["lsp", "--stdio"]);
+    let (mut child, mut client) = spawn_binary(&["lsp", "--stdio"], &[]);
     let pid = child.id().expect("the server runs");
     let response = client
         .request(

@@ -99,18 +99,14 @@ impl PathFilter {
     /// marks a credentials file ([`is_secret_path`]), or the user's globs or an `.infillignore`
     /// between it and its root exclude it. Unlike [`PathFilter::check`], being outside the roots
     /// is no reason by itself: such a file gets the name check, and the globs matched against its
-    /// whole path. `.infillignore` files are read afresh, not from the cache, so an edit to one
-    /// applies to the next request even when the client reports no file changes.
+    /// whole path. `.infillignore` files are read once and cached (this runs on every
+    /// keystroke's request); [`PathFilter::clear_cache`] makes an edited one apply.
     pub fn is_private(&self, path: &Path) -> bool {
         if is_secret_path(path) {
             return true;
         }
         match self.root_of(path) {
-            Some(root) => {
-                self.glob_excluded(root, path)
-                    || dirs_within(root, path)
-                        .any(|dir| ignore_file_in(dir).is_some_and(|m| ignores(&m, path)))
-            }
+            Some(root) => self.glob_excluded(root, path) || self.infillignored(root, path),
             None => self.globs.is_match(path),
         }
     }

@@ -244,8 +244,10 @@ mod tests {
         assert!(filter.is_private(&root.join("web/app.min.js")));
         assert!(!filter.is_private(&root.join("src/main.py")));
         assert!(!filter.is_private(&root.join("sub/private/a.py")));
-        // An `.infillignore` written after the filter was made applies at once.
+        // An `.infillignore` written after the filter was made applies once the cache is
+        // cleared (the server does that when the editor reports the file changed).
         std::fs::write(root.join("sub/.infillignore"), "private/\n").unwrap();
+        filter.clear_cache();
         assert!(filter.is_private(&root.join("sub/private/a.py")));
         assert!(!filter.is_private(&root.join("sub/a.py")));
         // Outside the roots: the name check, and the globs on the whole path.

@@ -58,6 +58,9 @@ pub fn did_change(state: &State, params: DidChangeTextDocumentParams) {
 pub async fn did_save(state: &State, params: DidSaveTextDocumentParams) {
     let uri = params.text_document.uri;
     let Some(path) = convert::uri_to_path(&uri) else { return };
+    if path.file_name().is_some_and(|name| name == infill_context::privacy::IGNORE_FILE_NAME) {
+        state.workspace.forget_ignore_files();
+    }
     let Some(text) = state.documents.get(&uri).map(|d| d.text()) else { return };
     let workspace = Arc::clone(&state.workspace);
     let _ = tokio::task::spawn_blocking(move || workspace.update_file(&path, &text)).await;
@@ -74,6 +77,10 @@ pub fn did_close(state: &State, params: DidCloseTextDocumentParams) {
 
 /// `workspace/didChangeWatchedFiles`: files changed on disk outside the editor's buffers.
 pub async fn did_change_watched_files(state: &State, params: DidChangeWatchedFilesParams) {
+    let ignore_file = infill_context::privacy::IGNORE_FILE_NAME;
+    if params.changes.iter().any(|change| change.uri.path().as_str().ends_with(ignore_file)) {
+        state.workspace.forget_ignore_files();
+    }
     let workspace = Arc::clone(&state.workspace);
     let open: Vec<PathBuf> =
         state.documents.iter().filter_map(|entry| convert::uri_to_path(entry.key())).collect();

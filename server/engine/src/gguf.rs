@@ -82,15 +82,19 @@ pub struct TensorInfo {
 }
 
 impl TensorInfo {
-    /// The number of elements (the product of the dimensions).
+    /// The number of elements (the product of the dimensions; `u64::MAX` when that overflows,
+    /// as only a corrupt header can make it).
     pub fn elements(&self) -> u64 {
-        self.dims.iter().product()
+        self.dims
+            .iter()
+            .try_fold(1u64, |product, &dim| product.checked_mul(dim))
+            .unwrap_or(u64::MAX)
     }
 
-    /// Bytes of this tensor's data, when its type is known.
+    /// Bytes of this tensor's data, when its type is known (saturating, like [`Self::elements`]).
     pub fn bytes(&self) -> Option<u64> {
         let (block_bytes, block_elements) = ggml_type_layout(self.ggml_type)?;
-        Some(self.elements().div_ceil(block_elements) * block_bytes)
+        Some(self.elements().div_ceil(block_elements).saturating_mul(block_bytes))
     }
 }
 
@@ -164,6 +168,9 @@ pub fn ggml_type_name(ggml_type: u32) -> &'static str {
 const KEPT_STRING_ARRAYS: &[&str] = &["tokenizer.ggml.tokens"];
 /// More tensors or keys than this is not a model we can describe.
 const SANITY_LIMIT: u64 = 1 << 24;
+/// Room reserved up front for a declared number of items; more grows as items are really read,
+/// so a huge declared count in a small file allocates nothing for it.
+const RESERVE_LIMIT: u64 = 1 << 12;
 
 struct Reader<'a> {
     inner: BufReader<File>,
@@ -205,13 +212,20 @@ impl Reader<'_> {
         if len > 1 << 26 {
             return Err(self.malformed(format!("a string of {len} bytes")));
         }
-        let mut buf = vec![0; len as usize];
-        self.inner.read_exact(&mut buf).map_err(|e| self.io(e))?;
+        // Read what is there rather than allocate what the header claims.
+        let mut buf = Vec::new();
+        let read = (&mut self.inner).take(len).read_to_end(&mut buf);
+        read.map_err(|e| self.io(e))?;
+        if (buf.len() as u64) < len {
+            return Err(self.io(std::io::ErrorKind::UnexpectedEof.into()));
+        }
         Ok(String::from_utf8_lossy(&buf).into_owned())
     }
 
     fn skip(&mut self, bytes: u64) -> Result<(), GgufError> {
-        self.inner.seek_relative(bytes as i64).map_err(|e| self.io(e))
+        let bytes = i64::try_from(bytes)
+            .map_err(|_| self.malformed(format!("a value of {bytes} bytes")))?;
+        self.inner.seek_relative(bytes).map_err(|e| self.io(e))
     }
 
     fn scalar(&mut self, value_type: u32) -> Result<MetadataValue, GgufError> {
@@ -257,7 +271,7 @@ impl Reader<'_> {
             return Err(self.malformed(format!("unsupported array element type {element_type}")));
         }
         if KEPT_STRING_ARRAYS.contains(&key) {
-            let mut strings = Vec::with_capacity(len as usize);
+            let mut strings = Vec::with_capacity(len.min(RESERVE_LIMIT) as usize);
             for _ in 0..len {
                 strings.push(self.string()?);
             }
@@ -301,7 +315,7 @@ impl GgufInfo {
             let value = reader.value(&key)?;
             metadata.insert(key, value);
         }
-        let mut tensors = Vec::with_capacity(tensor_count as usize);
+        let mut tensors = Vec::with_capacity(tensor_count.min(RESERVE_LIMIT) as usize);
         for _ in 0..tensor_count {
             let name = reader.string()?;
             let n_dims = reader.u32()?;
@@ -338,11 +352,14 @@ impl GgufInfo {
         Ok(info)
     }
 
-    /// The file size the header implies (end of the last tensor's data).
+    /// The file size the header implies (end of the last tensor's data; saturating, so a
+    /// corrupt offset or shape implies more than any file has).
     pub fn expected_size(&self) -> u64 {
         self.tensors
             .iter()
-            .map(|t| self.data_offset + t.offset + t.bytes().unwrap_or(0))
+            .map(|t| {
+                self.data_offset.saturating_add(t.offset).saturating_add(t.bytes().unwrap_or(0))
+            })
             .max()
             .unwrap_or(self.data_offset)
     }
@@ -387,16 +404,17 @@ impl GgufInfo {
         }
     }
 
-    /// Total bytes of all tensor data.
+    /// Total bytes of all tensor data (saturating).
     pub fn weight_bytes(&self) -> u64 {
-        self.tensors.iter().filter_map(TensorInfo::bytes).sum()
+        self.tensors.iter().filter_map(TensorInfo::bytes).fold(0, u64::saturating_add)
     }
 
     /// The ggml type holding most of the weights.
     pub fn dominant_type(&self) -> Option<u32> {
         let mut by_type: BTreeMap<u32, u64> = BTreeMap::new();
         for tensor in &self.tensors {
-            *by_type.entry(tensor.ggml_type).or_default() += tensor.bytes().unwrap_or(0);
+            let bytes = by_type.entry(tensor.ggml_type).or_default();
+            *bytes = bytes.saturating_add(tensor.bytes().unwrap_or(0));
         }
         by_type.into_iter().max_by_key(|(_, bytes)| *bytes).map(|(t, _)| t)
     }
@@ -479,6 +497,81 @@ pub(crate) mod tests {
         }
         let file = write(&bytes[..40]);
         assert!(matches!(GgufInfo::read(file.path()), Err(GgufError::Malformed { .. })));
+    }
+
+    /// A GGUF file with no metadata but `extra` (raw key-value bytes, `extra_count` of them)
+    /// and one tensor of `dims`, `ggml_type` at `offset`, followed by 64 bytes of data.
+    fn one_tensor(
+        extra_count: u64,
+        extra: &[u8],
+        dims: &[u64],
+        ggml_type: u32,
+        offset: u64,
+    ) -> Vec<u8> {
+        let mut out = b"GGUF".to_vec();
+        out.extend(3u32.to_le_bytes());
+        out.extend(1u64.to_le_bytes());
+        out.extend(extra_count.to_le_bytes());
+        out.extend(extra);
+        string(&mut out, "t");
+        out.extend((dims.len() as u32).to_le_bytes());
+        for dim in dims {
+            out.extend(dim.to_le_bytes());
+        }
+        out.extend(ggml_type.to_le_bytes());
+        out.extend(offset.to_le_bytes());
+        while !out.len().is_multiple_of(32) {
+            out.push(0);
+        }
+        out.extend([0u8; 64]);
+        out
+    }
+
+    fn expect_truncated(bytes: &[u8]) {
+        let file = write(bytes);
+        match GgufInfo::read(file.path()) {
+            Err(GgufError::Truncated { expected, actual, .. }) => assert!(expected > actual),
+            other => panic!("expected Truncated, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn fuzz_gguf_header_tensor_offset_past_u64() {
+        // The end of the tensor's data overflowed u64 (a panic with overflow checks on).
+        expect_truncated(&one_tensor(0, &[], &[8], 0, u64::MAX));
+        expect_truncated(&one_tensor(0, &[], &[8], 0, u64::MAX - 16));
+    }
+
+    #[test]
+    fn fuzz_gguf_header_tensor_elements_past_u64() {
+        // The product of the dimensions overflowed; so did its bytes for a block type.
+        for ggml_type in [0, 8, 15] {
+            expect_truncated(&one_tensor(0, &[], &[1 << 40, 1 << 40], ggml_type, 0));
+            expect_truncated(&one_tensor(0, &[], &[u64::MAX, 2], ggml_type, 0));
+        }
+        let info =
+            TensorInfo { name: "t".into(), dims: vec![u64::MAX, 3], ggml_type: 0, offset: 0 };
+        assert_eq!(info.elements(), u64::MAX);
+        assert_eq!(info.bytes(), Some(u64::MAX));
+    }
+
+    #[test]
+    fn fuzz_gguf_header_string_array_skip_past_i64() {
+        // A string of 2^64-1 bytes in an array that is skipped was a seek of -1 byte: the reader
+        // went back and read its own length again as data.
+        let mut extra = Vec::new();
+        string(&mut extra, "tokenizer.ggml.merges");
+        extra.extend(9u32.to_le_bytes());
+        extra.extend(8u32.to_le_bytes());
+        extra.extend(1u64.to_le_bytes());
+        extra.extend(u64::MAX.to_le_bytes());
+        let file = write(&one_tensor(1, &extra, &[8], 0, 0));
+        match GgufInfo::read(file.path()) {
+            Err(GgufError::Malformed { reason, .. }) => {
+                assert!(reason.contains(&u64::MAX.to_string()), "{reason}")
+            }
+            other => panic!("expected Malformed, got {other:?}"),
+        }
     }
 
     #[test]

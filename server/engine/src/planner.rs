@@ -101,9 +101,12 @@ impl ModelShape {
         })
     }
 
-    /// KV cache bytes for one token.
+    /// KV cache bytes for one token. In floating point: a header's counts may be absurd.
     pub fn kv_bytes_per_token(&self, dtype: KvDtype) -> f64 {
-        2.0 * (self.layers * self.kv_heads * self.head_dim) as f64 * dtype.bytes_per_element()
+        2.0 * self.layers as f64
+            * self.kv_heads as f64
+            * self.head_dim as f64
+            * dtype.bytes_per_element()
     }
 
     /// KV cache bytes for `context` tokens.
@@ -177,16 +180,18 @@ impl Plan {
 pub fn plan(shape: &ModelShape, context: u64, kv_dtype: KvDtype, available_bytes: u64) -> Plan {
     let overhead = overhead_bytes(shape);
     let kv_bytes = shape.kv_bytes(context, kv_dtype);
-    let total = shape.weight_bytes + kv_bytes + overhead;
-    let fixed = shape.weight_bytes + overhead;
+    // Sums saturate: a header's counts may be absurd, and "more than there is" is the answer.
+    let total = shape.weight_bytes.saturating_add(kv_bytes).saturating_add(overhead);
+    let fixed = shape.weight_bytes.saturating_add(overhead);
     let max_context_that_fits = if available_bytes > fixed {
         let per_token = shape.kv_bytes_per_token(kv_dtype).max(1.0);
         (((available_bytes - fixed) as f64 / per_token) as u64).min(shape.max_context.max(context))
     } else {
         0
     };
-    let kv_dtype_that_fits =
-        kv_dtype.smaller().find(|d| fixed + shape.kv_bytes(context, *d) <= available_bytes);
+    let kv_dtype_that_fits = kv_dtype
+        .smaller()
+        .find(|d| fixed.saturating_add(shape.kv_bytes(context, *d)) <= available_bytes);
     Plan {
         context,
         kv_dtype,
@@ -227,6 +232,28 @@ mod tests {
     use super::*;
 
     const GIB: u64 = 1024 * 1024 * 1024;
+
+    #[test]
+    fn fuzz_gguf_header_absurd_shape_plans_without_overflow() {
+        // A GGUF header's counts are whatever the file says: their products and sums overflowed.
+        let shape = ModelShape {
+            name: "absurd".into(),
+            layers: u64::MAX,
+            heads: 1,
+            kv_heads: 1 << 40,
+            head_dim: 1 << 40,
+            max_context: u64::MAX,
+            weight_bytes: u64::MAX - 1,
+        };
+        assert!(shape.kv_bytes_per_token(KvDtype::F16) > 1e30);
+        for context in [0, 2048, u64::MAX] {
+            let plan = plan(&shape, context, KvDtype::F16, 8 * GIB);
+            assert!(!plan.fits);
+            assert_eq!(plan.total_bytes, u64::MAX);
+            assert_eq!(plan.max_context_that_fits, 0);
+            assert!(plan.verdict().contains("does not fit"));
+        }
+    }
 
     /// SmolLM2-135M: 30 layers, 9 heads, 3 KV heads, head dim 64.
     fn smollm2() -> ModelShape {

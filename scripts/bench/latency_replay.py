@@ -27,8 +27,16 @@ Everything is bounded by --max-seconds: what is not done by then is left out of 
 
 The JSON-RPC client is lsp_client.py, next to this script.
 
+With `--backend llamacpp` the same replay runs against a llama.cpp server (llama-cpp-python's,
+from scripts/setup-llamacpp-server) that the script starts on a free loopback port with the same
+GGUF file, the GGUF's context length and as many threads as CPUs, and hands to Infill as
+`initializationOptions` `{"engine": {"backend": "openai", ...}}`. `--backend both` runs the
+embedded engine and the llama.cpp server one after the other (`--runs N` times each,
+alternating) and ends with one table of the medians.
+
 Usage:
   python3 scripts/bench/latency_replay.py [--targets 6] [--seed 7] [--json out.json]
+  python3 scripts/bench/latency_replay.py --backend both --runs 3
 
 The sdist is read from --sdist, else ~/.cache/infill-bench/requests-2.32.3.tar.gz, which is
 fetched once with `pip download --no-deps --no-binary :all: requests==2.32.3` if missing.
@@ -42,13 +50,17 @@ import math
 import os
 import random
 import shutil
+import socket
 import statistics
+import struct
 import subprocess
 import sys
 import tarfile
 import tempfile
 import threading
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 from lsp_client import TRACE_METHOD, Server
@@ -509,7 +521,285 @@ def report(records: list[dict], trials: list[dict], final: dict, args, elapsed: 
             print(f"| {target + 1} | {rs[0]['file']}:{rs[0].get('line', '')} | {len(rs)} chars | "
                   f"{len(ok)} / {sum(1 for r in rs if r.get('superseded'))} / "
                   f"{sum(1 for r in rs if 'superseded' not in r)} | {head_text} | {follows} |")
-    return {"rows": rows, "trials": trials}
+    summary = {
+        "first_p50_ms": percentile(first_lat, 50), "first_p95_ms": percentile(first_lat, 95),
+        "first_n": len(first_ok), "first_computed": median(first_computed),
+        "follow_p50_ms": percentile(follow_lat, 50), "follow_p95_ms": percentile(follow_lat, 95),
+        "follow_answered": len(follow_ok), "follow_total": len(follow),
+        "engine_p50_ms": percentile([r["latency_ms"] for r in by_kind["engine"]], 50),
+        "engine_p95_ms": percentile([r["latency_ms"] for r in by_kind["engine"]], 95),
+        "engine_n": len(by_kind["engine"]), "reuse_n": len(by_kind["reuse"]),
+        "empty_n": len(by_kind["empty"]),
+        "superseded_share": len(superseded) / len(records) if records else None,
+        "computed_median": median(computed_engine), "prompt_median": median(prompt_engine),
+        "cancel_idle_ms": median(idle), "cancel_n": len(idle),
+    }
+    return {"rows": rows, "trials": trials, "summary": summary}
+
+
+# --------------------------------------------------------------------------------------------
+# Backends: the in-process engine, or a llama.cpp server this script starts
+
+
+def gguf_context_length(path: Path) -> int | None:
+    """`<arch>.context_length` from a GGUF file's metadata (what the embedded engine uses when
+    `[model] context_length` is unset), or None when the file does not say."""
+    scalars = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<?", 10: "<Q",
+               11: "<q", 12: "<d"}
+
+    with open(path, "rb") as f:
+        def read(fmt: str):
+            size = struct.calcsize(fmt)
+            data = f.read(size)
+            if len(data) != size:
+                raise ValueError(f"{path}: truncated GGUF metadata")
+            return struct.unpack(fmt, data)[0]
+
+        def string() -> str:
+            return f.read(read("<Q")).decode("utf-8", "replace")
+
+        def value(kind: int):
+            if kind in scalars:
+                return read(scalars[kind])
+            if kind == 8:
+                return string()
+            if kind == 9:
+                item, count = read("<I"), read("<Q")
+                if item in scalars:  # skipped: only scalars are wanted
+                    f.seek(struct.calcsize(scalars[item]) * count, os.SEEK_CUR)
+                else:
+                    for _ in range(count):
+                        value(item)
+                return None
+            raise ValueError(f"{path}: unknown GGUF value type {kind}")
+
+        if f.read(4) != b"GGUF":
+            raise ValueError(f"{path} is not a GGUF file")
+        if read("<I") < 2:
+            raise ValueError(f"{path}: GGUF version 1 is not supported")
+        read("<Q")  # tensors
+        for _ in range(read("<Q")):
+            key = string()
+            found = value(read("<I"))
+            if key.endswith(".context_length") and isinstance(found, int):
+                return found
+    return None
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def llamacpp_python(given: str | None) -> str:
+    """The python of a venv with llama-cpp-python[server]: --llamacpp-python, else
+    $INFILL_LLAMACPP_PYTHON, else what scripts/setup-llamacpp-server prints (it installs it once)."""
+    python = given or os.environ.get("INFILL_LLAMACPP_PYTHON")
+    if not python:
+        print("finding llama-cpp-python with scripts/setup-llamacpp-server", file=sys.stderr)
+        python = subprocess.run([str(REPO / "scripts" / "setup-llamacpp-server")], check=True,
+                                stdout=subprocess.PIPE, text=True).stdout.strip()
+    if not Path(python).is_file():
+        raise SystemExit(f"no llama.cpp server python at {python}")
+    return python
+
+
+class LlamaCppServer:
+    """llama-cpp-python's OpenAI-compatible server on a free loopback port, serving one GGUF file
+    with the context length and thread count given; stopped by close()."""
+
+    def __init__(self, python: str, model: Path, n_ctx: int, threads: int, alias: str):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.alias = alias
+        self.command = [python, "-m", "llama_cpp.server", "--model", str(model),
+                        "--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", str(n_ctx),
+                        "--n_threads", str(threads), "--n_threads_batch", str(threads),
+                        "--model_alias", alias, "--verbose", "False"]
+        self.log = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(self.command, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL, stderr=self.log)
+
+    def log_tail(self, lines: int = 20) -> str:
+        self.log.seek(0)
+        return "\n".join(self.log.read().decode("utf-8", "replace").splitlines()[-lines:])
+
+    def wait_ready(self, timeout: float) -> float:
+        """Seconds until `GET /v1/models` answers 200 (the model is loaded and served)."""
+        started = time.monotonic()
+        while time.monotonic() - started < timeout:
+            if self.proc.poll() is not None:
+                raise SystemExit(f"the llama.cpp server exited with {self.proc.returncode}:\n"
+                                 f"{self.log_tail()}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/v1/models", timeout=5) as answer:
+                    if answer.status == 200:
+                        return time.monotonic() - started
+            except (OSError, urllib.error.URLError):
+                pass
+            time.sleep(0.2)
+        raise SystemExit(f"the llama.cpp server did not answer on {self.url} in {timeout} s:\n"
+                         f"{self.log_tail()}")
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+
+def json_object(text: str) -> dict:
+    """--init-options: a JSON object."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise argparse.ArgumentTypeError(f"not JSON: {error}") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError("a JSON object is needed, e.g. '{\"engine\": {...}}'")
+    return value
+
+
+def merge(base: dict, extra: dict) -> dict:
+    """`extra` merged into a copy of `base`, nested objects key by key."""
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+# --------------------------------------------------------------------------------------------
+# One run, and the comparison of several
+
+
+def run_once(args, backend: str, sdist: Path, label: str) -> dict:
+    """One replay (targets, then cancellation) against a fresh server and project; prints its
+    table and returns its summary."""
+    rng = random.Random(args.seed)  # every run types the same targets with the same pauses
+    args.deadline = Deadline(args.max_seconds)
+    load_before = os.getloadavg()
+    root = Path(tempfile.mkdtemp(prefix="infill-replay-"))
+    started = time.monotonic()
+    server = None
+    llama = None
+    options = dict(args.init_options)
+    try:
+        files = build_project(root, sdist)
+        targets = pick_targets(root, files, args.targets, rng)
+        if backend == "llamacpp":
+            llama = LlamaCppServer(args.llamacpp_python, args.model, args.n_ctx, args.threads,
+                                   args.model.stem)
+            llama_s = llama.wait_ready(args.ready_timeout)
+            print(f"{label + ': ' if label else ''}llama.cpp server ready after {llama_s:.1f} s on {llama.url} "
+                  f"(n_ctx {args.n_ctx}, {args.threads} threads)", file=sys.stderr)
+            options = merge({"engine": {
+                "backend": "openai", "endpoints": [f"{llama.url}/v1"], "model": llama.alias,
+                "context_length": args.n_ctx,
+                # The user waits up to --first-timeout for a file's first (cold) answer.
+                "first_byte_timeout_ms": int(args.first_timeout * 1000)}}, options)
+        env = dict(os.environ, INFILL_LOG=args.log)
+        server = Server([str(args.binary), "lsp", "--stdio"], cwd=root, env=env)
+        params = {
+            "processId": os.getpid(), "rootUri": root.as_uri(),
+            # Asks for a `$/infill/trace` notification after every completion (per-request stats).
+            "trace": "verbose",
+            "workspaceFolders": [{"uri": root.as_uri(), "name": root.name}],
+            "capabilities": {"textDocument": {"inlineCompletion": {}},
+                             "general": {"positionEncodings": ["utf-16"]}},
+        }
+        if options:
+            params["initializationOptions"] = options
+        server.call("initialize", params, timeout=30)
+        server.notify("initialized", {})
+        ready_s = wait_ready(server, args.ready_timeout)
+        engine = status(server).get("capabilities") or {}
+        print(f"{label + ': ' if label else ''}engine ready after {ready_s:.1f} s ({engine.get('name')}, family "
+              f"{engine.get('family')}, context {engine.get('context_length')}); project {root} "
+              f"({len(files)} files)", file=sys.stderr)
+        records = replay(server, root, targets, rng, args)
+        for record in records:
+            record["line"] = targets[record["target"]]["line"] + 1
+        used = {t["path"] for t in targets}
+        spare = [f for f in files if f.startswith("requests/") and f not in used] or ["requests/sessions.py"]
+        trials = cancellation(server, root, spare[0], args)
+        final = status(server)
+        # Every trace was sent right after its answer, long before the final status.
+        attach_traces(records, root, server.notifications_of(TRACE_METHOD))
+        elapsed = time.monotonic() - started
+        if label:
+            print(f"\n### {label}")
+        result = report(records, trials, final, args, elapsed, ready_s)
+        load_after = os.getloadavg()
+        print(f"- load average (1/5/15 min) before {load_before[0]:.1f}/{load_before[1]:.1f}/"
+              f"{load_before[2]:.1f}, after {load_after[0]:.1f}/{load_after[1]:.1f}/{load_after[2]:.1f} "
+              f"on {os.cpu_count()} CPUs")
+        print(f"- backend {backend}: {engine.get('name')}, family {engine.get('family')}, context "
+              f"{engine.get('context_length')}"
+              + (f"; llama.cpp server: {' '.join(llama.command[1:])}" if llama else ""))
+        summary = dict(result["summary"], backend=backend, elapsed_s=elapsed,
+                       load_before=load_before[0], load_after=load_after[0])
+        log_tail = [line for _, line in server.log_lines[-200:]]
+        for record in records:
+            record.pop("status_id", None)
+        return {"backend": backend, "summary": summary, "engine": engine, "options": options,
+                "targets": [{k: t[k] for k in ("path", "line", "cut", "typed")} for t in targets],
+                "records": records, "cancel": trials, "final_status": final, "log_tail": log_tail,
+                "cancel_file": spare[0]}
+    finally:
+        if server:
+            server.close()
+        if llama:
+            llama.close()
+        if not args.keep:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+def compare(runs: list[dict]) -> None:
+    """One row per backend: the median over its runs of each run's figure."""
+    def cell(backend_runs: list[dict], key: str, unit: str = " ms") -> str:
+        values = [r["summary"][key] for r in backend_runs if r["summary"][key] is not None]
+        if not values:
+            return "–"
+        middle = statistics.median(values)
+        each = ", ".join(f"{v:.0f}" for v in values)
+        return f"{middle:.0f}{unit}" + (f" ({each})" if len(values) > 1 else "")
+
+    def share(backend_runs: list[dict]) -> str:
+        values = [r["summary"]["superseded_share"] for r in backend_runs
+                  if r["summary"]["superseded_share"] is not None]
+        return f"{statistics.median(values):.0%}" if values else "–"
+
+    print()
+    print(f"## Comparison: median of each figure over the runs (each run's value in brackets)")
+    print()
+    print("| backend | runs | follow-up p50 | follow-up p95 | engine follow-ups p50 / p95 | "
+          "answered follow-ups | first request in a file p50 / p95 | cancel-to-idle | superseded |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for backend in ("embedded", "llamacpp"):
+        mine = [r for r in runs if r["backend"] == backend]
+        if not mine:
+            continue
+        answered = ", ".join(f"{r['summary']['follow_answered']}/{r['summary']['follow_total']}"
+                             for r in mine)
+        print(f"| {backend} | {len(mine)} | {cell(mine, 'follow_p50_ms')} | "
+              f"{cell(mine, 'follow_p95_ms')} | {cell(mine, 'engine_p50_ms', '')} / "
+              f"{cell(mine, 'engine_p95_ms')} | {answered} | {cell(mine, 'first_p50_ms', '')} / "
+              f"{cell(mine, 'first_p95_ms')} | {cell(mine, 'cancel_idle_ms')} | {share(mine)} |")
+    print()
+    print("- order of the runs: " + ", ".join(r["backend"] for r in runs)
+          + "; load average (1 min) at the start of each: "
+          + ", ".join(f"{r['summary']['load_before']:.1f}" for r in runs))
+    if any(r["backend"] == "llamacpp" for r in runs):
+        print("- llama.cpp: cancel-to-idle is Infill's side (the HTTP connection closed); "
+              "llama-cpp-python reports no cached prompt tokens, so its computed tokens are "
+              "the whole prompt")
 
 
 def main() -> None:
@@ -529,10 +819,31 @@ def main() -> None:
                         help="an answer slower than this ends a file's warming pause")
     parser.add_argument("--cancel-max-offset", type=int, default=3000,
                         help="cancel trials use lines starting before this byte offset")
-    parser.add_argument("--max-seconds", type=float, default=1200.0, help="bound on the whole replay")
+    parser.add_argument("--max-seconds", type=float, default=1200.0, help="bound on each replay")
     parser.add_argument("--ready-timeout", type=float, default=180.0)
     parser.add_argument("--log", default="warn", help="INFILL_LOG for the server (its stderr goes "
                         "to the --json file's log_tail)")
+    parser.add_argument("--backend", choices=["embedded", "llamacpp", "both"], default="embedded",
+                        help="embedded: the model in process (default); llamacpp: a llama.cpp "
+                        "server started here with the same GGUF, as [engine] backend = \"openai\"; "
+                        "both: one after the other, then a table comparing them")
+    parser.add_argument("--runs", type=int, default=1,
+                        help="replays per backend (with both: alternating, embedded first); more "
+                        "than one adds a table of medians")
+    parser.add_argument("--init-options", type=json_object, default={}, metavar="JSON",
+                        help="initializationOptions for the server (the configuration's shape); "
+                        "with llamacpp, merged over the [engine] options the script sets")
+    parser.add_argument("--model", type=Path, default=None,
+                        help="GGUF file for llamacpp (default: the default model, "
+                        "~/.cache/infill/models/SmolLM2-135M-Instruct.Q8_0.gguf)")
+    parser.add_argument("--llamacpp-python", default=None,
+                        help="python with llama-cpp-python[server] (default: "
+                        "$INFILL_LLAMACPP_PYTHON, else scripts/setup-llamacpp-server)")
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1,
+                        help="llama.cpp threads, prompt and decode (default: the CPUs, as the "
+                        "embedded engine uses)")
+    parser.add_argument("--n-ctx", type=int, default=None,
+                        help="llama.cpp context (default: the GGUF's, as the embedded engine uses)")
     parser.add_argument("--json", type=Path, default=None, help="write every record here")
     parser.add_argument("--keep", action="store_true", help="keep the temporary project")
     parser.add_argument("-v", "--verbose", action="store_true", help="per-target table")
@@ -540,57 +851,45 @@ def main() -> None:
 
     if not args.binary.exists():
         raise SystemExit(f"{args.binary} is missing: cargo build --release -p infill")
-    rng = random.Random(args.seed)
-    args.deadline = Deadline(args.max_seconds)
-    load_before = os.getloadavg()
+    if args.runs < 1:
+        raise SystemExit("--runs must be at least 1")
+    backends = ["embedded", "llamacpp"] if args.backend == "both" else [args.backend]
+    if "llamacpp" in backends:
+        cache = Path(os.environ.get("INFILL_CACHE_DIR", Path.home() / ".cache" / "infill"))
+        args.model = args.model or cache / "models" / "SmolLM2-135M-Instruct.Q8_0.gguf"
+        if not args.model.is_file():
+            raise SystemExit(f"{args.model} is missing: infill model fetch, or --model FILE")
+        if args.n_ctx is None:
+            try:
+                args.n_ctx = gguf_context_length(args.model)
+            except (OSError, ValueError, struct.error) as error:
+                raise SystemExit(f"cannot read the context length: {error}") from None
+            if args.n_ctx is None:
+                raise SystemExit(f"{args.model} does not give its context length: pass --n-ctx")
+        if args.threads < 1 or args.n_ctx < 1:
+            raise SystemExit("--threads and --n-ctx must be positive")
+        args.llamacpp_python = llamacpp_python(args.llamacpp_python)
     sdist = fetch_sdist(args.sdist)
-    root = Path(tempfile.mkdtemp(prefix="infill-replay-"))
-    started = time.monotonic()
-    server = None
-    try:
-        files = build_project(root, sdist)
-        targets = pick_targets(root, files, args.targets, rng)
-        env = dict(os.environ, INFILL_LOG=args.log)
-        server = Server([str(args.binary), "lsp", "--stdio"], cwd=root, env=env)
-        server.call("initialize", {
-            "processId": os.getpid(), "rootUri": root.as_uri(),
-            # Asks for a `$/infill/trace` notification after every completion (per-request stats).
-            "trace": "verbose",
-            "workspaceFolders": [{"uri": root.as_uri(), "name": root.name}],
-            "capabilities": {"textDocument": {"inlineCompletion": {}},
-                             "general": {"positionEncodings": ["utf-16"]}},
-        }, timeout=30)
-        server.notify("initialized", {})
-        ready_s = wait_ready(server, args.ready_timeout)
-        print(f"engine ready after {ready_s:.1f} s; project {root} ({len(files)} files)", file=sys.stderr)
-        records = replay(server, root, targets, rng, args)
-        for record in records:
-            record["line"] = targets[record["target"]]["line"] + 1
-        used = {t["path"] for t in targets}
-        spare = [f for f in files if f.startswith("requests/") and f not in used] or ["requests/sessions.py"]
-        trials = cancellation(server, root, spare[0], args)
-        final = status(server)
-        # Every trace was sent right after its answer, long before the final status.
-        attach_traces(records, root, server.notifications_of(TRACE_METHOD))
-        elapsed = time.monotonic() - started
-        report(records, trials, final, args, elapsed, ready_s)
-        load_after = os.getloadavg()
-        print(f"- load average (1/5/15 min) before {load_before[0]:.1f}/{load_before[1]:.1f}/"
-              f"{load_before[2]:.1f}, after {load_after[0]:.1f}/{load_after[1]:.1f}/{load_after[2]:.1f} "
-              f"on {os.cpu_count()} CPUs")
-        print(f"\ncommand: {' '.join([os.path.basename(sys.executable), *sys.argv])}  "
-              f"(binary {args.binary}, cancel file {spare[0]})")
-        if args.json:
-            for record in records:
-                record.pop("status_id", None)
-            args.json.write_text(json.dumps({"targets": [{k: t[k] for k in ("path", "line", "cut", "typed")} for t in targets],
-                                             "records": records, "cancel": trials, "final_status": final,
-                                             "log_tail": [l for _, l in server.log_lines[-200:]]}, indent=1))
-    finally:
-        if server:
-            server.close()
-        if not args.keep:
-            shutil.rmtree(root, ignore_errors=True)
+    plan = [backend for _ in range(args.runs) for backend in backends]
+    several = len(plan) > 1
+    runs = []
+    for number, backend in enumerate(plan):
+        label = f"run {number + 1}/{len(plan)}: {backend}" if several else ""
+        if several:
+            print(f"\n{label}", file=sys.stderr)
+        runs.append(run_once(args, backend, sdist, label))
+    if several:
+        compare(runs)
+    print(f"\ncommand: {' '.join([os.path.basename(sys.executable), *sys.argv])}  "
+          f"(binary {args.binary}, cancel file {runs[-1]['cancel_file']})")
+    if args.json:
+        saved = [{k: v for k, v in run.items() if k != "summary"} for run in runs]
+        if several:
+            args.json.write_text(json.dumps({"runs": [dict(r, summary=run["summary"])
+                                                      for r, run in zip(saved, runs)]}, indent=1))
+        else:
+            args.json.write_text(json.dumps({k: saved[0][k] for k in (
+                "targets", "records", "cancel", "final_status", "log_tail")}, indent=1))
 
 
 if __name__ == "__main__":

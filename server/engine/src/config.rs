@@ -107,6 +107,9 @@ pub enum Backend {
     Openai,
     /// Ollama's native API (`/api/generate` with `raw: true`, `/api/chat`).
     Ollama,
+    /// Hugging Face Text Generation Inference (`/generate_stream`; chat through its
+    /// OpenAI-compatible `/v1/chat/completions`).
+    Tgi,
 }
 
 impl Backend {
@@ -116,6 +119,7 @@ impl Backend {
             Backend::Embedded => "embedded",
             Backend::Openai => "openai",
             Backend::Ollama => "ollama",
+            Backend::Tgi => "tgi",
         }
     }
 }
@@ -124,11 +128,12 @@ impl Backend {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct EngineConfig {
-    /// `embedded` (the default: `[model]` in process), `openai` or `ollama`.
+    /// `embedded` (the default: `[model]` in process), `openai`, `ollama` or `tgi`.
     pub backend: Backend,
     /// Base URLs of the servers, all serving the same model: `http://host:8000/v1` for
-    /// OpenAI-compatible servers, `http://host:11434` for Ollama. A request goes to the one with
-    /// the fewest requests outstanding and fails over to the next.
+    /// OpenAI-compatible servers, `http://host:11434` for Ollama, `http://host:8080` for TGI. A
+    /// request goes to the healthy one with the fewest requests outstanding and fails over to
+    /// the next.
     pub endpoints: Vec<String>,
     /// The model's name on the server (`Qwen/Qwen2.5-Coder-7B`, `qwen2.5-coder:7b`...).
     pub model: Option<String>,
@@ -140,11 +145,21 @@ pub struct EngineConfig {
     pub family: Option<String>,
     /// The server's context length in tokens (default 8192).
     pub context_length: Option<usize>,
+    /// The model's `tokenizer.json` (Hugging Face format), for exact token counts and for
+    /// detecting the family when the server exposes no tokenizer. Without it (and without a
+    /// server-side tokenizer), counts are approximate.
+    pub tokenizer: Option<PathBuf>,
+    /// A PEM file of extra root certificates trusted for `https://` endpoints, besides the
+    /// system's (a private CA on the LAN).
+    pub ca_file: Option<PathBuf>,
     /// Milliseconds to wait for a TCP (and TLS) connection to an endpoint.
     pub connect_timeout_ms: u64,
     /// Milliseconds to wait for the first bytes of an answer (prefill included), and then for
     /// each next chunk of the stream.
     pub first_byte_timeout_ms: u64,
+    /// Milliseconds before an endpoint that failed is checked again (a health request in the
+    /// background); until it answers, requests go to the others first.
+    pub health_interval_ms: u64,
 }
 
 impl Default for EngineConfig {
@@ -156,8 +171,11 @@ impl Default for EngineConfig {
             api_key_env: "INFILL_API_KEY".into(),
             family: None,
             context_length: None,
+            tokenizer: None,
+            ca_file: None,
             connect_timeout_ms: 2000,
             first_byte_timeout_ms: 30_000,
+            health_interval_ms: 5000,
         }
     }
 }
@@ -196,10 +214,20 @@ impl EngineConfig {
         if self.context_length == Some(0) {
             return Err("engine.context_length must be positive".into());
         }
-        if self.connect_timeout_ms == 0 || self.first_byte_timeout_ms == 0 {
-            return Err(
-                "engine.connect_timeout_ms and first_byte_timeout_ms must be positive".into()
-            );
+        if self.connect_timeout_ms == 0
+            || self.first_byte_timeout_ms == 0
+            || self.health_interval_ms == 0
+        {
+            return Err("engine.connect_timeout_ms, first_byte_timeout_ms and health_interval_ms \
+                 must be positive"
+                .into());
+        }
+        for (key, path) in [("tokenizer", &self.tokenizer), ("ca_file", &self.ca_file)] {
+            if let Some(path) = path
+                && !path.is_file()
+            {
+                return Err(format!("engine.{key}: `{}` is not a readable file", path.display()));
+            }
         }
         Ok(())
     }

@@ -3,7 +3,7 @@
 //! The rest of the server sees only [`Engine`] (`dyn Engine`): the in-process mistral.rs backend
 //! (cargo feature `mistralrs`, on by default), HTTP backends for OpenAI-compatible servers and
 //! Ollama (`remote`, cargo feature `remote`, on by default; built only when `[engine]` names
-//! one), and [`ScriptedEngine`] for other crates' unit tests. Around it live the pieces that need model knowledge but no model: GGUF metadata
+//! one; TGI too), and [`ScriptedEngine`] for other crates' unit tests. Around it live the pieces that need model knowledge but no model: GGUF metadata
 //! ([`gguf`]), model families and their prompt templates ([`family`]), the memory planner
 //! ([`planner`]), and where model files live and whether one is usable ([`models`]).
 //!
@@ -249,6 +249,51 @@ pub trait Engine: Send + Sync {
     /// Generations still decoding (or still holding the engine after a cancel). Zero means the
     /// engine is idle.
     fn busy(&self) -> usize;
+
+    /// For an engine served over HTTP: how it counts tokens and the state of each server. `None`
+    /// for an in-process engine.
+    fn remote_status(&self) -> Option<RemoteStatus> {
+        None
+    }
+}
+
+/// How a remote engine stands: its token counting and its servers.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RemoteStatus {
+    /// Where token counts come from: the server's tokenizer, a tokenizer file, or an estimate.
+    pub token_counts: String,
+    /// Each configured server, in configuration order.
+    pub endpoints: Vec<EndpointStatus>,
+}
+
+/// One server of a remote engine.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EndpointStatus {
+    /// The base URL from the configuration.
+    pub url: String,
+    /// What the last request or health check found.
+    pub state: EndpointState,
+    /// Requests in flight on it now.
+    pub outstanding: usize,
+    /// The last failure, if the server failed since it last answered.
+    pub last_error: Option<String>,
+    /// For a busy server: milliseconds left of the wait it asked for (`Retry-After`).
+    pub retry_in_ms: Option<u64>,
+}
+
+/// The health of one server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EndpointState {
+    /// Not contacted yet.
+    Unknown,
+    /// It answered the last request or health check.
+    Up,
+    /// It asked to be left alone for a while (`429`/`503`).
+    Busy,
+    /// It could not be reached or failed; requests go to the others first until a health check
+    /// finds it back.
+    Down,
 }
 
 /// Cuts `text` at the earliest stop sequence; returns whether one was found.

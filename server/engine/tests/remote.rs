@@ -593,3 +593,387 @@ fn configuration_errors_name_the_key() {
     let error = RemoteEngine::with_api_key(&config, None).unwrap_err().to_string();
     assert!(error.contains("engine.model"), "{error}");
 }
+
+#[tokio::test]
+async fn tgi_streams_generate_stream_events() {
+    let mut server = fixture(|_, _| Reply::Stream {
+        content_type: "text/event-stream",
+        chunks: vec![
+            "data:{\"index\":1,\"token\":{\"id\":5,\"text\":\"fn\",\"logprob\":-0.2,\"special\":false},\"generated_text\":null,\"details\":null}\n\n".into(),
+            "data:{\"index\":2,\"token\":{\"id\":6,\"text\":\" main\",\"logprob\":-0.1,\"special\":false},\"generated_text\":null,\"details\":null}\n\n".into(),
+            "data:{\"index\":3,\"token\":{\"id\":2,\"text\":\"</s>\",\"logprob\":0.0,\"special\":true},\"generated_text\":\"fn main\",\"details\":{\"finish_reason\":\"eos_token\",\"generated_tokens\":3,\"seed\":null,\"input_length\":9}}\n\n".into(),
+        ],
+        delay: Duration::ZERO,
+    })
+    .await;
+    let tgi = engine(Backend::Tgi, &[&server.url]);
+    let mut request =
+        GenerateRequest::completion("<|fim_prefix|>pub <|fim_suffix|><|fim_middle|>", 16);
+    request.stop = vec!["\n\n".into()];
+    let done = bounded(tgi.generate(request).collect()).await.unwrap();
+    assert_eq!(done.text, "fn main", "the special token is not text");
+    assert_eq!(done.reason, FinishReason::Stop);
+    assert_eq!((done.stats.prompt_tokens, done.stats.generated_tokens), (9, 3));
+    let received = server.requests.recv().await.unwrap();
+    assert_eq!(received.path, "/generate_stream");
+    assert_eq!(received.body["inputs"], "<|fim_prefix|>pub <|fim_suffix|><|fim_middle|>");
+    assert_eq!(received.body["parameters"]["max_new_tokens"], 16);
+    assert_eq!(received.body["parameters"]["do_sample"], false);
+    assert_eq!(received.body["parameters"]["stop"], json!(["\n\n"]));
+    assert_eq!(received.body["parameters"]["details"], true);
+
+    // Chat goes to TGI's Messages API.
+    let mut chat_server = fixture(|_, _| Reply::Stream {
+        content_type: "text/event-stream",
+        chunks: sse(&[
+            json!({"choices": [{"index": 0, "delta": {"content": "hi"}, "finish_reason": "stop"}]}),
+        ]),
+        delay: Duration::ZERO,
+    })
+    .await;
+    let chat_engine = engine(Backend::Tgi, &[&chat_server.url]);
+    let request = GenerateRequest {
+        input: PromptInput::Chat(vec![ChatMessage::new("user", "hello")]),
+        ..GenerateRequest::completion("", 8)
+    };
+    assert_eq!(bounded(chat_engine.generate(request).collect()).await.unwrap().text, "hi");
+    assert_eq!(chat_server.requests.recv().await.unwrap().path, "/v1/chat/completions");
+}
+
+#[tokio::test]
+async fn a_length_cut_and_an_error_event_from_tgi() {
+    let server = fixture(|_, n| Reply::Stream {
+        content_type: "text/event-stream",
+        chunks: if n == 0 {
+            vec!["data:{\"token\":{\"text\":\"ab\",\"special\":false},\"generated_text\":\"ab\",\"details\":{\"finish_reason\":\"length\",\"generated_tokens\":1}}\n\n".into()]
+        } else {
+            vec!["data:{\"error\":\"Input validation error: `inputs` tokens + `max_new_tokens` must be <= 4096\",\"error_type\":\"validation\"}\n\n".into()]
+        },
+        delay: Duration::ZERO,
+    })
+    .await;
+    let engine = engine(Backend::Tgi, &[&server.url]);
+    let done =
+        bounded(engine.generate(GenerateRequest::completion("x", 4)).collect()).await.unwrap();
+    assert_eq!((done.text.as_str(), done.reason), ("ab", FinishReason::Length));
+    let error = bounded(engine.generate(GenerateRequest::completion("x", 4)).collect()).await;
+    assert!(message(error.unwrap_err()).contains("must be <= 4096"));
+}
+
+/// A server whose tokenizer splits on spaces and knows Qwen's FIM tokens, reports
+/// `max_model_len` (vLLM's answer shape) and completes anything with "ok".
+async fn tokenizing_fixture() -> Fixture {
+    fixture(|request, _| match request.path.as_str() {
+        "/tokenize" => {
+            let text = request.body["prompt"].as_str().unwrap_or_default();
+            let tokens: Vec<usize> = (0..text.split_whitespace().count()).collect();
+            Reply::Status {
+                status: 200,
+                headers: "",
+                body: json!({"count": tokens.len(), "tokens": tokens, "max_model_len": 4096})
+                    .to_string(),
+            }
+        }
+        "/v1/models" => Reply::Status {
+            status: 200,
+            headers: "",
+            body: json!({"object": "list", "data": [{"id": "test-model", "max_model_len": 32768}]})
+                .to_string(),
+        },
+        _ => Reply::Stream {
+            content_type: "text/event-stream",
+            chunks: sse(&[text_event("ok")]),
+            delay: Duration::ZERO,
+        },
+    })
+    .await
+}
+
+#[tokio::test]
+async fn the_servers_tokenizer_counts_and_tells_the_family_and_context() {
+    let server = tokenizing_fixture().await;
+    let mut config = config(Backend::Openai, &[&format!("{}/v1", server.url)]);
+    config.family = None;
+    let engine = RemoteEngine::with_api_key(&config, None).unwrap();
+    assert_eq!(engine.capabilities().family, infill_engine::ModelFamily::PrefixOnly);
+    assert_eq!(
+        bounded(engine.count_tokens("one two three four five")).await.unwrap(),
+        6,
+        "before the probe: bytes / 4"
+    );
+    let report = bounded(engine.probe()).await;
+    assert!(report.token_counts.contains("the server's tokenizer"), "{report:?}");
+    assert_eq!(bounded(engine.count_tokens("one two three four five")).await.unwrap(), 5);
+    // Every single "word" is one token here, so the first signature (Qwen's) matches.
+    assert!(report.family_detected);
+    assert_eq!(engine.capabilities().family, infill_engine::ModelFamily::QwenCoder);
+    assert_eq!((report.context_length, report.context_from_server), (32768, true));
+    assert_eq!(engine.capabilities().context_length, 32768);
+    let status = engine.remote_status().unwrap();
+    assert_eq!(status.endpoints[0].state, infill_engine::EndpointState::Up);
+    assert!(status.token_counts.contains("exact"), "{status:?}");
+
+    // A configured family and context are kept.
+    let mut config = config.clone();
+    config.family = Some("star-coder2".into());
+    config.context_length = Some(2048);
+    let engine = RemoteEngine::with_api_key(&config, None).unwrap();
+    let report = bounded(engine.probe()).await;
+    assert_eq!(report.family, infill_engine::ModelFamily::StarCoder2);
+    assert!(!report.family_detected && !report.context_from_server);
+    assert_eq!(engine.capabilities().context_length, 2048);
+}
+
+#[tokio::test]
+async fn without_a_tokenizer_counts_are_approximate_and_say_so() {
+    let server = fixture(|request, _| match request.path.as_str() {
+        "/api/tags" => {
+            Reply::Status { status: 200, headers: "", body: json!({"models": []}).to_string() }
+        }
+        _ => Reply::Status { status: 404, headers: "", body: "404 page not found".into() },
+    })
+    .await;
+    let engine = engine(Backend::Ollama, &[&server.url]);
+    let report = bounded(engine.probe()).await;
+    assert!(
+        report.token_counts.starts_with("approximate")
+            && report.token_counts.contains("engine.tokenizer"),
+        "{report:?}"
+    );
+    assert_eq!(bounded(engine.count_tokens("abcdefgh")).await.unwrap(), 2);
+    assert_eq!(
+        engine.remote_status().unwrap().endpoints[0].state,
+        infill_engine::EndpointState::Up
+    );
+}
+
+#[tokio::test]
+async fn a_tokenizer_file_counts_exactly_and_tells_the_family() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tokenizer.json");
+    let tokenizer = json!({
+        "version": "1.0", "truncation": null, "padding": null,
+        "added_tokens": [{"id": 3, "content": "<fim_prefix>", "single_word": false, "lstrip": false,
+                          "rstrip": false, "normalized": false, "special": true}],
+        "normalizer": null, "pre_tokenizer": {"type": "Whitespace"}, "post_processor": null,
+        "decoder": null,
+        "model": {"type": "WordLevel", "vocab": {"[UNK]": 0, "fn": 1, "main": 2, "<fim_prefix>": 3}, "unk_token": "[UNK]"}
+    });
+    std::fs::write(&path, tokenizer.to_string()).unwrap();
+    let mut config = config(Backend::Openai, &["http://127.0.0.1:1/v1"]);
+    config.family = None;
+    config.tokenizer = Some(path.clone());
+    let engine = RemoteEngine::with_api_key(&config, None).unwrap();
+    assert_eq!(engine.capabilities().family, infill_engine::ModelFamily::StarCoder);
+    assert_eq!(bounded(engine.count_tokens("fn main ( )")).await.unwrap(), 4);
+    let status = engine.remote_status().unwrap();
+    assert!(status.token_counts.contains("tokenizer file"), "{status:?}");
+
+    std::fs::write(&path, "{not json").unwrap();
+    let error = RemoteEngine::with_api_key(&config, None).unwrap_err().to_string();
+    assert!(error.contains("engine.tokenizer") && error.contains("tokenizer.json"), "{error}");
+    config.tokenizer = Some(dir.path().join("missing.json"));
+    let error = RemoteEngine::with_api_key(&config, None).unwrap_err().to_string();
+    assert!(error.contains("engine.tokenizer") && error.contains("missing.json"), "{error}");
+}
+
+#[test]
+fn a_ca_file_must_hold_certificates() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ca.pem");
+    std::fs::write(&path, "not a certificate\n").unwrap();
+    let mut config = config(Backend::Openai, &["https://gpu-1.lan:8000/v1"]);
+    config.ca_file = Some(path);
+    let error = RemoteEngine::with_api_key(&config, None).unwrap_err().to_string();
+    assert!(error.contains("engine.ca_file") && error.contains("ca.pem"), "{error}");
+}
+
+fn environment(vars: Vec<(&'static str, String)>) -> impl Fn(&str) -> Option<String> {
+    move |name| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone())
+}
+
+#[tokio::test]
+async fn plain_http_goes_through_the_proxy_and_loopback_never_does() {
+    // The fixture doubles as an HTTP proxy: a proxied request names the absolute URL.
+    let mut proxy = fixture(|_, _| Reply::Stream {
+        content_type: "text/event-stream",
+        chunks: sse(&[text_event("via proxy")]),
+        delay: Duration::ZERO,
+    })
+    .await;
+    let env = environment(vec![("HTTP_PROXY", proxy.url.clone()), ("INFILL_TEST_KEY", "k".into())]);
+    let engine = RemoteEngine::with_environment(
+        &config(Backend::Openai, &["http://llm.example.invalid/v1"]),
+        &env,
+    )
+    .unwrap();
+    let done =
+        bounded(engine.generate(GenerateRequest::completion("x", 4)).collect()).await.unwrap();
+    assert_eq!(done.text, "via proxy");
+    let received = proxy.requests.recv().await.unwrap();
+    assert_eq!(received.path, "http://llm.example.invalid/v1/completions");
+    assert_eq!(received.header("authorization"), Some("Bearer k"));
+
+    // Loopback: straight to the server, though the proxy is dead.
+    let mut direct = fixture(|_, _| Reply::Stream {
+        content_type: "text/event-stream",
+        chunks: sse(&[text_event("direct")]),
+        delay: Duration::ZERO,
+    })
+    .await;
+    let dead = refused_url().await;
+    let env = environment(vec![
+        ("http_proxy", dead.clone()),
+        ("HTTPS_PROXY", dead),
+        ("ALL_PROXY", "http://127.0.0.1:1".into()),
+    ]);
+    let engine =
+        RemoteEngine::with_environment(&config(Backend::Openai, &[&direct.url]), &env).unwrap();
+    let done =
+        bounded(engine.generate(GenerateRequest::completion("x", 4)).collect()).await.unwrap();
+    assert_eq!(done.text, "direct");
+    assert_eq!(direct.requests.recv().await.unwrap().path, "/completions");
+
+    // NO_PROXY: the request does not go to the proxy (and the name does not resolve).
+    let env = environment(vec![
+        ("HTTP_PROXY", proxy.url.clone()),
+        ("NO_PROXY", ".example.invalid".into()),
+    ]);
+    let mut config = config(Backend::Openai, &["http://llm.example.invalid/v1"]);
+    config.connect_timeout_ms = 1000;
+    let engine = RemoteEngine::with_environment(&config, &env).unwrap();
+    assert!(bounded(engine.generate(GenerateRequest::completion("x", 4)).collect()).await.is_err());
+    assert!(proxy.requests.try_recv().is_err(), "NO_PROXY was not honoured");
+
+    let error = RemoteEngine::with_environment(
+        &config,
+        &environment(vec![("HTTPS_PROXY", "http://".into())]),
+    )
+    .unwrap_err();
+    assert!(error.to_string().contains("HTTPS_PROXY"), "{error}");
+}
+
+#[tokio::test]
+async fn https_goes_through_a_connect_tunnel() {
+    // A proxy that records the CONNECT line and refuses the tunnel.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let proxy_url = format!("http://{}", listener.local_addr().unwrap());
+    let (seen_tx, mut seen) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut buf = vec![0u8; 4096];
+            let n = socket.read(&mut buf).await.unwrap_or(0);
+            let head =
+                String::from_utf8_lossy(&buf[..n]).lines().next().unwrap_or_default().to_string();
+            let _ = seen_tx.send(head);
+            let _ = socket.write_all(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n").await;
+        }
+    });
+    let env = environment(vec![("HTTPS_PROXY", proxy_url)]);
+    let engine = RemoteEngine::with_environment(
+        &config(Backend::Openai, &["https://llm.example.invalid:8443/v1"]),
+        &env,
+    )
+    .unwrap();
+    assert!(bounded(engine.generate(GenerateRequest::completion("x", 4)).collect()).await.is_err());
+    let line = bounded(seen.recv()).await.unwrap();
+    assert!(line.starts_with("CONNECT llm.example.invalid:8443 "), "{line}");
+}
+
+#[tokio::test]
+async fn a_long_retry_after_leaves_the_server_alone_for_that_long() {
+    let mut busy = fixture(|_, _| Reply::Status {
+        status: 503,
+        headers: "Retry-After: 60\r\n",
+        body: json!({"error": "loading model"}).to_string(),
+    })
+    .await;
+    let mut idle = fixture(|_, _| Reply::Stream {
+        content_type: "text/event-stream",
+        chunks: sse(&[text_event("ok")]),
+        delay: Duration::ZERO,
+    })
+    .await;
+    let engine = engine(Backend::Openai, &[&busy.url, &idle.url]);
+    for _ in 0..3 {
+        let done =
+            bounded(engine.generate(GenerateRequest::completion("x", 4)).collect()).await.unwrap();
+        assert_eq!(done.text, "ok");
+        assert!(idle.requests.recv().await.is_some());
+    }
+    assert!(busy.requests.recv().await.is_some());
+    assert!(busy.requests.try_recv().is_err(), "asked again inside its Retry-After");
+    let status = engine.remote_status().unwrap();
+    assert_eq!(status.endpoints[0].state, infill_engine::EndpointState::Busy);
+    assert!(status.endpoints[0].retry_in_ms.is_some_and(|ms| ms > 50_000), "{status:?}");
+    assert!(
+        status.endpoints[0].last_error.as_deref().is_some_and(|e| e.contains("loading model")),
+        "{status:?}"
+    );
+
+    // Alone, it fails at once and says why, without asking the server again.
+    let alone = engine_with_one(&busy.url);
+    let error =
+        bounded(alone.generate(GenerateRequest::completion("x", 4)).collect()).await.unwrap_err();
+    assert!(message(error).contains("503"));
+    let error =
+        bounded(alone.generate(GenerateRequest::completion("x", 4)).collect()).await.unwrap_err();
+    assert!(message(error).contains("Retry-After"));
+    assert!(busy.requests.recv().await.is_some() && busy.requests.try_recv().is_err());
+}
+
+fn engine_with_one(url: &str) -> RemoteEngine {
+    engine(Backend::Openai, &[url])
+}
+
+#[tokio::test]
+async fn a_dead_endpoint_goes_last_and_comes_back_after_a_health_check() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    drop(listener);
+    let dead = format!("http://{address}");
+    let mut other = fixture(|_, _| Reply::Stream {
+        content_type: "text/event-stream",
+        chunks: sse(&[text_event("other")]),
+        delay: Duration::ZERO,
+    })
+    .await;
+    let mut config = config(Backend::Openai, &[&dead, &other.url]);
+    config.health_interval_ms = 100;
+    let engine = RemoteEngine::with_api_key(&config, None).unwrap();
+    let done =
+        bounded(engine.generate(GenerateRequest::completion("x", 4)).collect()).await.unwrap();
+    assert_eq!(done.text, "other");
+    let status = engine.remote_status().unwrap();
+    assert_eq!(status.endpoints[0].state, infill_engine::EndpointState::Down);
+    assert!(
+        status.endpoints[0].last_error.as_deref().is_some_and(|e| e.contains("connect")),
+        "{status:?}"
+    );
+    assert_eq!(status.endpoints[1].state, infill_engine::EndpointState::Up);
+
+    // It comes back: the next requests start a health check, which finds it up.
+    let revived = TcpListener::bind(address).await.unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = revived.accept().await {
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 8192];
+                let _ = socket.read(&mut buf).await;
+                let body = r#"{"object":"list","data":[]}"#;
+                let _ = socket.write_all(format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).as_bytes()).await;
+            });
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let _ = bounded(engine.generate(GenerateRequest::completion("x", 4)).collect()).await;
+        if engine.remote_status().unwrap().endpoints[0].state == infill_engine::EndpointState::Up {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{:?}", engine.remote_status());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    while other.requests.try_recv().is_ok() {}
+    let checked = bounded(engine.check_endpoints()).await;
+    assert!(checked.iter().all(|e| e.state == infill_engine::EndpointState::Up), "{checked:?}");
+}

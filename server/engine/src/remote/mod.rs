@@ -1,30 +1,39 @@
 //! Engines over HTTP (cargo feature `remote`): an OpenAI-compatible server (llama.cpp's
-//! llama-server, vLLM, TensorRT-LLM's trtllm-serve, LM Studio) or Ollama's native API, behind the
-//! same [`Engine`] trait as the in-process model, so every feature works unchanged.
+//! llama-server, vLLM, TensorRT-LLM's trtllm-serve, LM Studio, `infill serve`), Ollama's native
+//! API or Hugging Face TGI, behind the same [`Engine`] trait as the in-process model, so every
+//! feature works unchanged.
 //!
 //! Built only when `[engine] backend` names one: embedded mode opens no socket. The prompt sent
 //! is the one the pipeline rendered (the family's FIM template, after the privacy filter).
 //!
-//! - Streaming: each SSE event (OpenAI) or NDJSON line (Ollama) becomes a [`GenerateEvent::Delta`];
+//! - Streaming: each SSE event (OpenAI, TGI) or NDJSON line (Ollama) becomes a
+//!   [`GenerateEvent::Delta`];
 //!   stop sequences are applied here too, `max_tokens` counts streamed chunks, and the time
 //!   budget counts from the first token, as in the local engine.
 //! - Cancellation: dropping the [`Generation`] ends the task that reads the response, which drops
 //!   the body and closes the connection; the server then stops generating.
-//! - Endpoints: a request goes to the endpoint with the fewest outstanding requests; a failure
-//!   before the first bytes of the answer fails over to the next one. Connection failures are
-//!   retried with backoff (never after the first byte); `429`/`503` with a short `Retry-After`
-//!   are retried once after waiting. Client errors (`400`, `401`, `403`, `404`) fail at once with
-//!   a message that says what to fix.
-//! - Token counts: there is no tokenizer over HTTP, so [`Engine::count_tokens`] is approximate
-//!   (bytes / 4).
+//! - Endpoints: a request goes to the healthy endpoint with the fewest outstanding requests; a
+//!   failure before the first bytes of the answer fails over to the next one. Connection failures
+//!   are retried with backoff (never after the first byte); a `429`/`503` server is left alone
+//!   for its `Retry-After` (a short one is waited for once). An endpoint that failed goes last
+//!   until a background health check finds it back. Client errors (`400`, `401`, `403`, `404`)
+//!   fail at once with a message that says what to fix.
+//! - Token counts: from `engine.tokenizer` (a `tokenizer.json`), else the server's tokenizer
+//!   where its API has one, else approximate (bytes / 4); [`RemoteEngine::probe`] finds out, and
+//!   also the family and context length when the configuration leaves them out.
+//! - Network: TLS trusts the system's roots plus `engine.ca_file`; `HTTPS_PROXY`, `HTTP_PROXY`,
+//!   `ALL_PROXY` and `NO_PROXY` are honoured; loopback is never proxied.
 
 mod endpoints;
+mod net;
 mod ollama;
 mod openai;
 mod sse;
+mod tgi;
+mod tokens;
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use futures::future::BoxFuture;
@@ -34,11 +43,13 @@ use tokio::sync::mpsc;
 
 use crate::config::{Backend, EngineConfig};
 use crate::{
-    Capabilities, Engine, EngineError, FinishReason, GenerateEvent, GenerateRequest, Generation,
-    GenerationStats, PromptInput, stop_holdback, truncate_at_stop,
+    Capabilities, EndpointState, EndpointStatus, Engine, EngineError, FinishReason, GenerateEvent,
+    GenerateRequest, Generation, GenerationStats, ModelFamily, PromptInput, RemoteStatus,
+    stop_holdback, truncate_at_stop,
 };
 use endpoints::*;
 use sse::LineBuffer;
+use tokens::Counter;
 
 /// Context length when the configuration does not give one.
 const DEFAULT_CONTEXT: usize = 8192;
@@ -91,10 +102,52 @@ fn error_text(error: &Value) -> String {
     }
 }
 
+/// How one request goes over the wire: its route, body and stream format.
+fn wire(shared: &Shared, request: &GenerateRequest) -> (&'static str, Value, ParseFn) {
+    match (shared.api, &request.input) {
+        (Backend::Ollama, _) => {
+            let (route, body) = ollama::request_body(&shared.model, shared.context_length, request);
+            (route, body, ollama::parse_line)
+        }
+        (Backend::Tgi, PromptInput::Text(prompt)) => {
+            ("generate_stream", tgi::request_body(prompt, request), tgi::parse_line)
+        }
+        (Backend::Tgi, PromptInput::Chat(_)) => {
+            // TGI's Messages API: OpenAI's format under /v1.
+            let (_, body) = openai::request_body(&shared.model, request);
+            ("v1/chat/completions", body, openai::parse_line)
+        }
+        _ => {
+            let (route, body) = openai::request_body(&shared.model, request);
+            (route, body, openai::parse_line)
+        }
+    }
+}
+
+type ParseFn = fn(&str) -> Result<Option<Piece>, String>;
+
+/// What [`RemoteEngine::probe`] found out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProbeReport {
+    /// Where token counts come from.
+    pub token_counts: String,
+    /// The family in use, and whether it was detected (not configured).
+    pub family: ModelFamily,
+    /// Whether the family was detected from the vocabulary.
+    pub family_detected: bool,
+    /// The context length in use, and whether the server reported it.
+    pub context_length: usize,
+    /// Whether the context length came from the server.
+    pub context_from_server: bool,
+}
+
 /// An engine served over HTTP by one or more servers running the same model.
 pub struct RemoteEngine {
     shared: Arc<Shared>,
-    capabilities: Capabilities,
+    capabilities: RwLock<Capabilities>,
+    counter: Arc<tokio::sync::RwLock<Counter>>,
+    configured_family: bool,
+    configured_context: bool,
 }
 
 impl std::fmt::Debug for RemoteEngine {
@@ -107,17 +160,40 @@ impl std::fmt::Debug for RemoteEngine {
 }
 
 impl RemoteEngine {
-    /// The engine `config` describes, with the API key from the variable `api_key_env` names.
-    /// Opens no connection until the first request.
+    /// The engine `config` describes, with the API key from the variable `api_key_env` names
+    /// and the proxies of the environment. Opens no connection until [`RemoteEngine::probe`] or
+    /// the first request.
     pub fn new(config: &EngineConfig) -> Result<RemoteEngine, EngineError> {
-        let key = std::env::var(&config.api_key_env).ok().filter(|key| !key.trim().is_empty());
-        Self::with_api_key(config, key)
+        Self::with_environment(config, &|name| std::env::var(name).ok())
     }
 
-    /// The engine `config` describes, with the given API key (tests; embedding applications).
+    /// The engine `config` describes, with the given API key (tests; embedding applications)
+    /// and the proxies of the process environment.
     pub fn with_api_key(
         config: &EngineConfig,
         api_key: Option<String>,
+    ) -> Result<RemoteEngine, EngineError> {
+        let proxies = net::Proxies::from_env(&|name| std::env::var(name).ok())
+            .map_err(|why| EngineError::Unavailable(format!("proxy settings: {why}")))?;
+        Self::build(config, api_key, proxies)
+    }
+
+    /// The engine `config` describes, reading the API key and the proxy variables
+    /// (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY`, either case) through `env`.
+    pub fn with_environment(
+        config: &EngineConfig,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<RemoteEngine, EngineError> {
+        let key = env(&config.api_key_env).filter(|key| !key.trim().is_empty());
+        let proxies = net::Proxies::from_env(env)
+            .map_err(|why| EngineError::Unavailable(format!("proxy settings: {why}")))?;
+        Self::build(config, key, proxies)
+    }
+
+    fn build(
+        config: &EngineConfig,
+        api_key: Option<String>,
+        proxies: net::Proxies,
     ) -> Result<RemoteEngine, EngineError> {
         let invalid = |why: String| {
             EngineError::Unavailable(format!("invalid [engine] configuration: {why}"))
@@ -131,39 +207,111 @@ impl RemoteEngine {
                 invalid(format!("engine.endpoints: `{endpoint}` does not parse: {e}"))
             })?;
         }
-        let client = reqwest::Client::builder()
-            .connect_timeout(Duration::from_millis(config.connect_timeout_ms))
-            .user_agent(concat!("infill/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| {
-                EngineError::Unavailable(format!("cannot set up the HTTP client: {}", describe(&e)))
-            })?;
+        let client = net::client(config, proxies).map_err(EngineError::Unavailable)?;
+        let counter = match &config.tokenizer {
+            Some(path) => Counter::from_file(path).map_err(invalid)?,
+            None => Counter::Approx,
+        };
         let model = config.model.clone().unwrap_or_default();
+        let mut family = config.family();
+        if config.family.is_none()
+            && let Counter::File { tokenizer, .. } = &counter
+        {
+            family = ModelFamily::detect(|token| tokenizer.token_to_id(token).is_some());
+        }
         let capabilities = Capabilities {
             name: format!("{}: {model} @ {}", config.backend.name(), config.endpoints.join(", ")),
             context_length: config.context_length.unwrap_or(DEFAULT_CONTEXT),
-            family: config.family(),
+            family,
             // The server applies the model's chat template; whether it has one is unknown here.
             chat: true,
-            // llama.cpp, vLLM, TensorRT-LLM and Ollama reuse the KV of a shared prompt prefix.
+            // llama.cpp, vLLM, TensorRT-LLM, TGI and Ollama reuse the KV of a shared prefix.
             prefix_cache: true,
         };
         let shared = Shared {
             api: config.backend,
             client,
-            endpoints: config
-                .endpoints
-                .iter()
-                .map(|url| Endpoint { url: url.clone(), outstanding: AtomicUsize::new(0) })
-                .collect(),
+            endpoints: config.endpoints.iter().map(|url| Endpoint::new(url.clone())).collect(),
             model,
             api_key_env: config.api_key_env.clone(),
             api_key,
             context_length: config.context_length,
             first_byte_timeout: Duration::from_millis(config.first_byte_timeout_ms),
+            health_interval: Duration::from_millis(config.health_interval_ms),
             busy: AtomicUsize::new(0),
         };
-        Ok(RemoteEngine { shared: Arc::new(shared), capabilities })
+        Ok(RemoteEngine {
+            shared: Arc::new(shared),
+            capabilities: RwLock::new(capabilities),
+            counter: Arc::new(tokio::sync::RwLock::new(counter)),
+            configured_family: config.family.is_some(),
+            configured_context: config.context_length.is_some(),
+        })
+    }
+
+    /// Asks the servers what the configuration leaves out: the tokenizer (unless
+    /// `engine.tokenizer` names one), the family (from the vocabulary, unless `engine.family`
+    /// is set) and the context length (unless `engine.context_length` is set). Checks every
+    /// endpoint's health on the way. Never fails: what cannot be learned stays as configured,
+    /// and counts stay approximate.
+    pub async fn probe(&self) -> ProbeReport {
+        let checks = (0..self.shared.endpoints.len()).map(|i| self.shared.check(i));
+        futures::future::join_all(checks).await;
+        let up = self
+            .shared
+            .order()
+            .into_iter()
+            .find(|&i| self.shared.endpoints[i].health().state == EndpointState::Up);
+        let mut family_detected = false;
+        let mut context_from_server = false;
+        if let Some(index) = up {
+            let mut counter = self.counter.write().await;
+            if matches!(*counter, Counter::Approx)
+                && let Some(found) = self.shared.find_tokenizer(index).await
+            {
+                *counter = found;
+            }
+            if !self.configured_family
+                && let Counter::Server { route, extra } = *counter
+            {
+                let shared = &self.shared;
+                let single = |token: String| async move {
+                    shared.server_count(index, route, &token).await.ok().map(|n| n == extra + 1)
+                };
+                if let Some(family) = tokens::detect_family(single).await {
+                    self.write_capabilities().family = family;
+                    family_detected = true;
+                }
+            }
+            drop(counter);
+            if !self.configured_context
+                && let Some(context) = self.shared.server_context(index).await
+            {
+                self.write_capabilities().context_length = context;
+                context_from_server = true;
+            }
+        }
+        if !self.configured_family && matches!(*self.counter.read().await, Counter::File { .. }) {
+            family_detected = true;
+        }
+        let capabilities = self.capabilities();
+        ProbeReport {
+            token_counts: self.counter.read().await.describe(),
+            family: capabilities.family,
+            family_detected,
+            context_length: capabilities.context_length,
+            context_from_server,
+        }
+    }
+
+    /// Checks every endpoint now (a health request each, concurrently) and returns their states.
+    pub async fn check_endpoints(&self) -> Vec<EndpointStatus> {
+        futures::future::join_all((0..self.shared.endpoints.len()).map(|i| self.shared.check(i)))
+            .await
+    }
+
+    fn write_capabilities(&self) -> std::sync::RwLockWriteGuard<'_, Capabilities> {
+        self.capabilities.write().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Requests in flight on each endpoint, in configuration order.
@@ -260,14 +408,7 @@ async fn run(
     events: &mpsc::Sender<GenerateEvent>,
 ) -> Result<(), EngineError> {
     let started = Instant::now();
-    let (route, body) = match shared.api {
-        Backend::Ollama => ollama::request_body(&shared.model, shared.context_length, &request),
-        _ => openai::request_body(&shared.model, &request),
-    };
-    let parse: fn(&str) -> Result<Option<Piece>, String> = match shared.api {
-        Backend::Ollama => ollama::parse_line,
-        _ => openai::parse_line,
-    };
+    let (route, body, parse) = wire(shared, &request);
     let approx_prompt = match &request.input {
         PromptInput::Text(text) => approx_tokens(text),
         PromptInput::Chat(messages) => messages.iter().map(|m| approx_tokens(&m.content)).sum(),
@@ -277,8 +418,13 @@ async fn run(
         _ = events.closed() => return Ok(()),
     };
     let Opened { body: mut stream, first, slot } = opened;
-    let url = shared.endpoints[slot.index].url.clone();
-    let failed = |message: String| EngineError::Backend(format!("{url}: {message}"));
+    let endpoint = &shared.endpoints[slot.index];
+    let url = endpoint.url.clone();
+    // A failure mid-stream also marks the endpoint down: the next requests go elsewhere first.
+    let failed = |message: String| {
+        endpoint.mark_down(&message);
+        EngineError::Backend(format!("{url}: {message}"))
+    };
     let mut lines = LineBuffer::default();
     lines.push(&first);
     let mut output = Output {
@@ -357,7 +503,7 @@ async fn run(
 
 impl Engine for RemoteEngine {
     fn capabilities(&self) -> Capabilities {
-        self.capabilities.clone()
+        self.capabilities.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     fn generate(&self, request: GenerateRequest) -> Generation {
@@ -381,12 +527,42 @@ impl Engine for RemoteEngine {
         Generation::new(receiver)
     }
 
-    /// Approximate: bytes / 4 ([`approx_tokens`]); no tokenizer is reachable over HTTP.
+    /// Exact with a tokenizer file or a server tokenizer ([`RemoteEngine::probe`]); else, or
+    /// when the server cannot answer, approximate ([`approx_tokens`]).
     fn count_tokens<'a>(&'a self, text: &'a str) -> BoxFuture<'a, Result<usize, EngineError>> {
-        Box::pin(async move { Ok(approx_tokens(text)) })
+        Box::pin(async move {
+            let counter = self.counter.read().await;
+            match &*counter {
+                Counter::File { tokenizer, .. } => tokenizer
+                    .encode(text, false)
+                    .map(|encoding| encoding.len())
+                    .map_err(|e| EngineError::Backend(format!("tokenizer: {e}"))),
+                Counter::Server { route, extra } => {
+                    let (route, extra) = (*route, *extra);
+                    drop(counter);
+                    let index = self.shared.order()[0];
+                    match self.shared.server_count(index, route, text).await {
+                        Ok(n) => Ok(n.saturating_sub(extra)),
+                        Err(_) => Ok(approx_tokens(text)),
+                    }
+                }
+                Counter::Approx => Ok(approx_tokens(text)),
+            }
+        })
     }
 
     fn busy(&self) -> usize {
         self.shared.busy.load(Ordering::SeqCst)
+    }
+
+    fn remote_status(&self) -> Option<RemoteStatus> {
+        let token_counts = match self.counter.try_read() {
+            Ok(counter) => counter.describe(),
+            Err(_) => "being probed".into(),
+        };
+        Some(RemoteStatus {
+            token_counts,
+            endpoints: self.shared.endpoints.iter().map(Endpoint::status).collect(),
+        })
     }
 }

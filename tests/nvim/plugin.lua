@@ -1,6 +1,7 @@
 -- The Neovim plugin in editors/neovim, as a user installs it: setup() starts infill for Python,
 -- the plugin's keys fall through to what they did before while nothing is shown, accept-word and
--- accept take the ghost text, and :InfillStatus, :InfillRefactor and :checkhealth infill report.
+-- accept take the ghost text, :InfillRefactor asks for its instruction, and :InfillStatus and
+-- :checkhealth infill report.
 local here = vim.fn.fnamemodify(debug.getinfo(1, 'S').source:sub(2), ':h')
 local h = dofile(here .. '/harness.lua')
 vim.opt.runtimepath:prepend(vim.fn.fnamemodify(here .. '/../../editors/neovim', ':p'))
@@ -72,10 +73,20 @@ if line ~= before[9] .. '\tUSER' then
 end
 vim.api.nvim_buf_set_lines(bufnr, 8, 9, false, { before[9] })
 
--- 2. :InfillRefactor says plainly that this server cannot do it yet.
+-- 2. :InfillRefactor without an instruction asks for one; cancelling the input box does nothing.
+local asked
+local input = vim.ui.input
+vim.ui.input = function(opts, on_confirm)
+  asked = opts.prompt
+  on_confirm(nil)
+end
 vim.cmd('InfillRefactor')
-if not said('not supported by this server yet') then
-  h.finish(false, ':InfillRefactor did not say it is unsupported: ' .. vim.inspect(messages))
+vim.ui.input = input
+if asked ~= 'Infill refactor: ' then
+  h.finish(false, ':InfillRefactor did not ask for an instruction: ' .. vim.inspect(asked))
+end
+if not vim.deep_equal(vim.api.nvim_buf_get_lines(bufnr, 0, -1, false), before) then
+  h.finish(false, 'a cancelled :InfillRefactor changed the buffer')
 end
 
 -- 3. Suggestions on: ghost text appears; accept its first word, then the rest.

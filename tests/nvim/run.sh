@@ -10,7 +10,7 @@ root="$(cd "$here/../.." && pwd)"
 export VIMRUNTIME="${VIMRUNTIME:-$(dirname "$(dirname "$INFILL_NVIM")")/share/nvim/runtime}"
 passed=0
 failed=0
-tests=("$here"/inline_completion.lua "$here"/completion_items.lua "$here"/plugin.lua)
+tests=("$here"/inline_completion.lua "$here"/completion_items.lua "$here"/plugin.lua "$here"/actions.lua "$here"/refactor.lua "$here"/security.lua)
 if [ $# -gt 0 ]; then
   tests=()
   for name in "$@"; do
@@ -33,7 +33,7 @@ for test in "${tests[@]}"; do
     sed 's/^/  nvim: /' "$work/nvim.out" | tail -20
     tail -20 "$work/infill.log" 2>/dev/null | sed 's/^/  infill: /'
   fi
-  rm -rf "$work"
+  [ -n "${INFILL_KEEP:-}" ] || rm -rf "$work"
 done
 echo "nvim: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -115,6 +115,17 @@ impl WorkspaceIndex {
         self.index.paths()
     }
 
+    /// The indexed text of a file, or `None` when it is not indexed.
+    pub fn text_of(&self, path: &Path) -> Option<std::sync::Arc<str>> {
+        self.index.text_of(path)
+    }
+
+    /// Files whose text holds `name` as a whole identifier (sorted): its references, its
+    /// definitions and its importers, as text sees them.
+    pub fn files_mentioning(&self, name: &str) -> Vec<PathBuf> {
+        self.index.files_mentioning(name)
+    }
+
     /// Ranks context for a cursor; see the module docs of [`crate::rank`].
     pub fn rank(&self, request: &ContextRequest<'_>) -> ContextResult {
         self.ranker.rank(&self.index.read(), request)

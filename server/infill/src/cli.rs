@@ -242,9 +242,9 @@ pub fn doctor(config: &Config, options: &DoctorOptions) -> anyhow::Result<bool> 
         println!("  family: {}", remote.family().name());
         let key = std::env::var_os(&remote.api_key_env).is_some_and(|k| !k.is_empty());
         println!("  api key: {} {}", remote.api_key_env, if key { "is set" } else { "is unset" });
-        println!("  token counts are approximate (bytes / 4): no tokenizer over HTTP");
+        let reachable = doctor_remote(remote);
         println!("  no model file or memory plan: the server holds the model");
-        return Ok(config.validate().is_ok());
+        return Ok(config.validate().is_ok() && reachable);
     }
     #[cfg(target_arch = "x86_64")]
     {
@@ -318,6 +318,50 @@ pub fn doctor(config: &Config, options: &DoctorOptions) -> anyhow::Result<bool> 
     let chosen = plan(&shape, context, dtype, available);
     println!("\nplan: {} tokens of {} KV cache: {}", context, dtype.name(), chosen.verdict());
     Ok(chosen.fits)
+}
+
+/// The remote part of `infill doctor`: each endpoint's health, where token counts come from,
+/// the family and context length in use. Returns whether some endpoint answered.
+#[cfg(feature = "remote")]
+fn doctor_remote(remote: &infill_engine::EngineConfig) -> bool {
+    let engine = match infill_engine::RemoteEngine::new(remote) {
+        Ok(engine) => engine,
+        Err(error) => {
+            println!("  {error}");
+            return false;
+        }
+    };
+    let handle = tokio::runtime::Handle::current();
+    let report = tokio::task::block_in_place(|| handle.block_on(engine.probe()));
+    let mut any_up = false;
+    let status = infill_engine::Engine::remote_status(&engine);
+    for endpoint in status.map(|s| s.endpoints).unwrap_or_default() {
+        any_up |= endpoint.state == infill_engine::EndpointState::Up;
+        let state = serde_json::to_value(endpoint.state).unwrap_or_default();
+        println!(
+            "  endpoint {}: {}{}",
+            endpoint.url,
+            state.as_str().unwrap_or("?"),
+            endpoint.last_error.map(|e| format!(" ({e})")).unwrap_or_default()
+        );
+    }
+    println!("  token counts: {}", report.token_counts);
+    println!(
+        "  family in use: {}{}",
+        report.family.name(),
+        if report.family_detected { " (detected from the vocabulary)" } else { "" }
+    );
+    println!(
+        "  context length: {}{}",
+        report.context_length,
+        if report.context_from_server { " (reported by the server)" } else { "" }
+    );
+    any_up
+}
+
+#[cfg(not(feature = "remote"))]
+fn doctor_remote(_: &infill_engine::EngineConfig) -> bool {
+    false
 }
 
 fn print_model(info: &GgufInfo) {

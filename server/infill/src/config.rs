@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use infill_engine::{EngineConfig, LocalEngineConfig};
+use infill_ide::actions::ActionSettings;
 use infill_ide::completion::CompletionSettings;
 use infill_ide::workspace::ContextSettings;
 use infill_syntax::DocumentLimits;
@@ -26,6 +27,10 @@ pub struct Config {
     pub context: ContextConfig,
     /// Documents.
     pub documents: DocumentConfig,
+    /// Code actions and refactors.
+    pub actions: ActionsConfig,
+    /// Security checks in the editor.
+    pub security: SecurityConfig,
     /// Logging: a `tracing` filter such as `info` or `infill=debug` (`INFILL_LOG` wins).
     pub log_level: Option<String>,
     /// Log to this file instead of stderr.
@@ -127,6 +132,77 @@ impl From<&ContextConfig> for ContextSettings {
             exclude: config.exclude.clone(),
         }
     }
+}
+
+/// Code action and refactor settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ActionsConfig {
+    /// Offer code actions (`textDocument/codeAction`) and `infill.refactor`.
+    pub enabled: bool,
+    /// Most tokens one model answer of an action may have.
+    pub max_tokens: usize,
+    /// Wall-clock budget for one answer's decoding, in seconds.
+    pub time_budget_secs: u64,
+    /// Files larger than this (bytes) are not sent to the model by an action.
+    pub max_file_bytes: usize,
+}
+
+/// The defaults are the actions' own ([`ActionSettings::default`]).
+impl Default for ActionsConfig {
+    fn default() -> Self {
+        let settings = ActionSettings::default();
+        Self {
+            enabled: true,
+            max_tokens: settings.max_tokens,
+            time_budget_secs: settings.time_budget.map_or(0, |budget| budget.as_secs()),
+            max_file_bytes: settings.max_file_chars,
+        }
+    }
+}
+
+/// The one conversion from the configuration to the actions' settings.
+impl From<&ActionsConfig> for ActionSettings {
+    fn from(config: &ActionsConfig) -> ActionSettings {
+        ActionSettings {
+            max_tokens: config.max_tokens,
+            time_budget: (config.time_budget_secs > 0)
+                .then(|| Duration::from_secs(config.time_budget_secs)),
+            max_file_chars: config.max_file_bytes,
+        }
+    }
+}
+
+/// Security checks in the editor: findings as diagnostics, and suggestions that would introduce
+/// one.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SecurityConfig {
+    /// Publish findings as diagnostics (source `infill`) on open and change.
+    pub diagnostics: bool,
+    /// Milliseconds after the last change before a document is checked.
+    pub debounce_ms: u64,
+    /// A suggestion that would introduce a finding: `drop` it, `flag` it, or `off` (show it).
+    pub filter_suggestions: SuggestionFilter,
+}
+
+impl Default for SecurityConfig {
+    fn default() -> Self {
+        Self { diagnostics: true, debounce_ms: 300, filter_suggestions: SuggestionFilter::Drop }
+    }
+}
+
+/// What happens to a suggestion that would introduce a security finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SuggestionFilter {
+    /// It is not shown.
+    Drop,
+    /// It is shown, flagged (the completion item's detail names the rule; ghost text cannot
+    /// carry a flag, so the trace and the log do).
+    Flag,
+    /// It is shown as it is.
+    Off,
 }
 
 /// Document settings.

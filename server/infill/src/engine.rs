@@ -1,6 +1,6 @@
 //! Chooses and loads the engine the configuration names: the model in process (`[model]`), or a
-//! server over HTTP (`[engine] backend = "openai" | "ollama"`). Only a remote backend opens a
-//! socket.
+//! server over HTTP (`[engine] backend = "openai" | "ollama" | "tgi"`). Only a remote backend
+//! opens a socket.
 
 use std::sync::Arc;
 
@@ -13,19 +13,24 @@ pub async fn load(
 ) -> Result<Arc<dyn Engine>, EngineError> {
     match engine.backend {
         Backend::Embedded => load_local(model).await,
-        Backend::Openai | Backend::Ollama => load_remote(&engine),
+        Backend::Openai | Backend::Ollama | Backend::Tgi => load_remote(&engine).await,
     }
 }
 
-/// A remote server: nothing is contacted until the first request.
+/// A remote server: its endpoints are checked and asked for their tokenizer, family and context
+/// length (what the configuration leaves out); a server that is down only leaves counts
+/// approximate.
 #[cfg(feature = "remote")]
-fn load_remote(engine: &EngineConfig) -> Result<Arc<dyn Engine>, EngineError> {
-    Ok(Arc::new(infill_engine::RemoteEngine::new(engine)?))
+async fn load_remote(engine: &EngineConfig) -> Result<Arc<dyn Engine>, EngineError> {
+    let remote = infill_engine::RemoteEngine::new(engine)?;
+    let report = remote.probe().await;
+    tracing::info!(?report, "remote engine probed");
+    Ok(Arc::new(remote))
 }
 
 /// Without the `remote` feature there are no HTTP backends.
 #[cfg(not(feature = "remote"))]
-fn load_remote(engine: &EngineConfig) -> Result<Arc<dyn Engine>, EngineError> {
+async fn load_remote(engine: &EngineConfig) -> Result<Arc<dyn Engine>, EngineError> {
     Err(EngineError::Unavailable(format!(
         "backend \"{}\" needs a build of infill with the `remote` feature",
         engine.backend.name()

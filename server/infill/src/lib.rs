@@ -8,3 +8,5 @@ pub mod logging;
 pub mod lsp;
 pub mod models;
 pub mod parent;
+pub mod refactor_cli;
+pub mod serve;

@@ -4,6 +4,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+
+mod check;
 use infill::cli::{self, DoctorOptions, Location};
 use infill::config::Config;
 
@@ -46,6 +48,40 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run the refactor agent on a file; prints a unified diff and changes nothing on disk.
+    Refactor {
+        /// What to change, in plain words.
+        #[arg(long)]
+        instruction: String,
+        /// The file to start from.
+        #[arg(long)]
+        path: PathBuf,
+        /// Lines to select, 1-based: `LINE` or `FIRST-LAST`.
+        #[arg(long, value_parser = infill::refactor_cli::parse_lines)]
+        lines: Option<(usize, usize)>,
+        /// How far the change reaches: selection, file or workspace (default: selection when
+        /// lines are given, else file).
+        #[arg(long)]
+        scope: Option<String>,
+        /// Print JSON: every file's new text and diff, and the agent's steps.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run one code action (explain, document, tests) on a file; prints the explanation or a
+    /// unified diff and changes nothing on disk.
+    Action {
+        /// explain, document or tests.
+        kind: String,
+        /// The file.
+        #[arg(long)]
+        path: PathBuf,
+        /// Lines to select, 1-based: `LINE` or `FIRST-LAST`.
+        #[arg(long, value_parser = infill::refactor_cli::parse_lines)]
+        lines: Option<(usize, usize)>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Get or convert model files.
     Model {
         #[command(subcommand)]
@@ -63,6 +99,22 @@ enum Command {
         #[arg(long)]
         memory_gib: Option<f64>,
     },
+    /// Serve the configured engine over HTTP: OpenAI-compatible (/v1) and Ollama-compatible
+    /// (/api) routes, on 127.0.0.1 unless --host says otherwise.
+    Serve {
+        /// The port (0: any free one; the address is printed on stderr).
+        #[arg(long, default_value_t = infill::serve::DEFAULT_PORT)]
+        port: u16,
+        /// The address to bind; anything but loopback lets other machines in.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: String,
+        /// Require `Authorization: Bearer <token>`, the token read from this variable.
+        #[arg(long, value_name = "VAR")]
+        token_env: Option<String>,
+    },
+    /// Check files for security weaknesses (SQL and shell injection, secrets, weak hashes...);
+    /// exits 0 when clean, 1 on findings at or above --fail-on, 2 on a usage or I/O error.
+    Check(check::CheckArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -95,6 +147,10 @@ fn quiet_library_backtraces() {
 fn main() -> ExitCode {
     quiet_library_backtraces();
     let args = Args::parse();
+    // `check` needs no configuration, model or runtime, and has its own exit codes.
+    if let Some(Command::Check(check_args)) = &args.command {
+        return check::run(check_args);
+    }
     let config = match Config::load(args.config.as_deref()) {
         Ok(config) => config,
         Err(error) => {
@@ -128,6 +184,29 @@ fn main() -> ExitCode {
             Command::Context { location, json } => {
                 cli::context(&config, &location, json).map(|_| true)
             }
+            Command::Refactor { instruction, path, lines, scope, json } => {
+                let scope = match scope.as_deref() {
+                    None if lines.is_some() => infill_ide::refactor::Scope::Selection,
+                    None => infill_ide::refactor::Scope::File,
+                    Some(name) => match infill_ide::refactor::Scope::from_name(name) {
+                        Some(scope) => scope,
+                        None => {
+                            eprintln!(
+                                "infill: unknown scope `{name}`: selection, file or workspace"
+                            );
+                            return Ok(false);
+                        }
+                    },
+                };
+                let selection = infill::refactor_cli::Selection { path, lines };
+                infill::refactor_cli::refactor(&config, &instruction, &selection, scope, json)
+                    .await
+                    .map(|_| true)
+            }
+            Command::Action { kind, path, lines, json } => {
+                let selection = infill::refactor_cli::Selection { path, lines };
+                infill::refactor_cli::action(&config, &kind, &selection, json).await.map(|_| true)
+            }
             Command::Model { command: ModelCommand::Fetch } => cli::model_fetch().map(|_| true),
             Command::Model { command: ModelCommand::Convert { input, output, target } } => {
                 cli::model_convert(&input, &output, &target).map(|_| true)
@@ -135,6 +214,12 @@ fn main() -> ExitCode {
             Command::Doctor { context, kv_dtype, memory_gib } => {
                 cli::doctor(&config, &DoctorOptions { context, kv_dtype, memory_gib })
             }
+            Command::Serve { port, host, token_env } => {
+                let options = infill::serve::ServeOptions { host, port, token_env };
+                infill::serve::run(&config, &options).await.map(|_| true)
+            }
+            // Answered before the configuration loads.
+            Command::Check(_) => Ok(true),
         }
     });
     // The engine's threads do not stop on their own; leave without waiting for them.

@@ -9,7 +9,9 @@ use std::sync::{Arc, OnceLock};
 
 use crate::grammar::grammar;
 use crate::queries;
-use crate::table::{ImportRules, LanguageEntry, LanguageTable, NodeKinds, known_styles};
+use crate::table::{
+    ActionRules, ImportRules, LanguageEntry, LanguageTable, NodeKinds, known_styles,
+};
 
 /// The query kinds the other crates run; any other `.scm` file is embedded too.
 pub const QUERY_KINDS: &[&str] = &["definitions", "imports"];
@@ -95,6 +97,8 @@ pub struct Language {
     pub node_kinds: NodeKinds,
     /// How imports resolve to files; `None` when the table has no `[language.imports]`.
     pub imports: Option<ImportRules>,
+    /// What code actions need: the doc-comment form and where tests go.
+    pub actions: ActionRules,
     queries: Vec<LazyQuery>,
 }
 
@@ -166,6 +170,7 @@ impl Language {
             block_keywords: entry.block_keywords,
             node_kinds: entry.node_kinds,
             imports,
+            actions: entry.actions,
             queries,
         })
     }
@@ -187,6 +192,7 @@ impl fmt::Debug for Language {
             .field("block_keywords", &self.block_keywords)
             .field("node_kinds", &self.node_kinds)
             .field("imports", &self.imports)
+            .field("actions", &self.actions)
             .field("query_kinds", &query_kinds)
             .finish()
     }

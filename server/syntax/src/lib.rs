@@ -18,4 +18,7 @@ pub use grammar::grammar_names;
 pub use language::{Language, LanguageError, LanguageRegistry, QUERY_KINDS};
 pub use parse::parse;
 pub use position::{Position, PositionEncoding, Range, byte_offset, position_of};
-pub use table::{ImportRules, ImportStyle, NodeKinds, UnknownImportStyle};
+pub use table::{
+    ActionRules, DocStyle, ImportRules, ImportStyle, NodeKinds, TestPlacement, TestRules,
+    UnknownImportStyle,
+};

@@ -42,6 +42,8 @@ pub(crate) struct LanguageEntry {
     pub node_kinds: NodeKinds,
     #[serde(default)]
     pub imports: Option<ImportsEntry>,
+    #[serde(default)]
+    pub actions: ActionRules,
 }
 
 /// The `[language.imports]` table as written; `style` is checked by [`ImportRules::parse`].
@@ -233,6 +235,97 @@ impl NodeKinds {
             .into_iter()
             .flatten()
             .map(String::as_str)
+    }
+}
+
+/// What code actions need to know about a language: the `[language.actions]` table.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionRules {
+    /// How a definition is documented; `None`: "Add documentation" is not offered.
+    #[serde(default)]
+    pub doc: Option<DocStyle>,
+    /// Where generated tests go; `None`: "Generate unit tests" is not offered.
+    #[serde(default)]
+    pub tests: Option<TestRules>,
+}
+
+/// A language's documentation-comment form.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(tag = "style", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum DocStyle {
+    /// Lines before the definition, each starting with `prefix` (`/// `, `// `, `# `).
+    Line {
+        /// The start of each line, its trailing space included.
+        prefix: String,
+    },
+    /// A block comment before the definition: `open` on its own line, each line starting with
+    /// `prefix`, then `close` (`/**`, ` * `, ` */`).
+    Block {
+        /// The opening line.
+        open: String,
+        /// The start of each inner line.
+        prefix: String,
+        /// The closing line.
+        close: String,
+    },
+    /// A string literal as the first statement of the definition's body (`"""`).
+    Docstring {
+        /// The quote that opens and closes it.
+        quote: String,
+    },
+}
+
+/// Where a language's tests live and how they are written: `[language.actions.tests]`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestRules {
+    /// The test file for a source file, as a template: `{root}` (the workspace root), `{dir}`
+    /// (the source's directory), `{stem}` (its file name without extension), `{Stem}` (the same,
+    /// first letter upper-case), `{ext}`. With `placement = "same-file"` this is unused.
+    #[serde(default)]
+    pub path: String,
+    /// The framework and conventions, as the prompt names them (`pytest`, `JUnit 5`...).
+    pub framework: String,
+    /// Whether tests go to a file of their own or at the end of the source file.
+    #[serde(default)]
+    pub placement: TestPlacement,
+}
+
+/// Where generated tests are placed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TestPlacement {
+    /// A test file of their own, at [`TestRules::path`] (created if missing, else appended to).
+    #[default]
+    NewFile,
+    /// Appended to the source file (Rust's `#[cfg(test)] mod tests`).
+    SameFile,
+}
+
+impl TestRules {
+    /// The test file's path for `source` under the workspace `root`.
+    pub fn test_path(
+        &self,
+        root: &std::path::Path,
+        source: &std::path::Path,
+    ) -> std::path::PathBuf {
+        let stem = source.file_stem().and_then(|s| s.to_str()).unwrap_or("module");
+        let mut upper = stem.chars();
+        let upper_stem: String = match upper.next() {
+            Some(first) => first.to_uppercase().chain(upper).collect(),
+            None => String::new(),
+        };
+        let ext = source.extension().and_then(|s| s.to_str()).unwrap_or("");
+        let dir = source.parent().unwrap_or(root);
+        let path = self
+            .path
+            .replace("{root}", &root.to_string_lossy())
+            .replace("{dir}", &dir.to_string_lossy())
+            .replace("{Stem}", &upper_stem)
+            .replace("{stem}", stem)
+            .replace("{ext}", ext);
+        std::path::PathBuf::from(path)
     }
 }
 

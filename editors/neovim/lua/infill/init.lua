@@ -249,9 +249,24 @@ local function pick_code_action(client, bufnr, range, keep, what)
   end, bufnr)
 end
 
+--- Shows an explanation (Markdown) in a scratch buffer, unless the server already opened it
+--- (`window/showDocument`).
+local function show_markdown(result)
+  if type(result) ~= 'table' or type(result.markdown) ~= 'string' or result.shownAsDocument then
+    return
+  end
+  vim.cmd('botright new')
+  local buffer = vim.api.nvim_get_current_buf()
+  vim.bo[buffer].buftype = 'nofile'
+  vim.bo[buffer].filetype = 'markdown'
+  vim.api.nvim_buf_set_lines(buffer, 0, -1, false, vim.split(result.markdown, '\n', { plain = true }))
+  vim.bo[buffer].modifiable = false
+end
+
 --- Runs `command` (an `infill.*` workspace command) when the server advertises it, else its code
 --- actions matching `keep`, else says that this server does not support `what` yet.
-local function run_feature(opts, command, keep, what)
+--- `argument` gets `uri` and `range` added.
+local function run_feature(opts, command, keep, what, argument, on_result)
   local bufnr = vim.api.nvim_get_current_buf()
   local client = client_for(bufnr)
   if not client then
@@ -262,19 +277,14 @@ local function run_feature(opts, command, keep, what)
       and capabilities.executeCommandProvider.commands or {}
   local range = line_range(bufnr, opts.line1 or vim.fn.line('.'), opts.line2 or vim.fn.line('.'), client)
   if vim.tbl_contains(commands, command) then
-    local argument = {
-      textDocument = vim.lsp.util.make_text_document_params(bufnr),
-      range = range,
-      instruction = (opts.args and opts.args ~= '') and opts.args or nil,
-    }
+    argument = vim.tbl_extend('force', argument or {}, { uri = vim.uri_from_bufnr(bufnr), range = range })
+    notify(what .. '…')
     client:request('workspace/executeCommand', { command = command, arguments = { argument } },
       function(err, result)
         if err then
           notify(what .. ' failed: ' .. (err.message or vim.inspect(err)), vim.log.levels.ERROR)
-        elseif type(result) == 'string' then
-          notify(result)
-        elseif type(result) == 'table' and type(result.text) == 'string' then
-          notify(result.text)
+        elseif on_result then
+          on_result(result)
         end
       end, bufnr)
   elseif capabilities.codeActionProvider then
@@ -285,18 +295,41 @@ local function run_feature(opts, command, keep, what)
   end
 end
 
---- `:InfillRefactor [instruction]` over the given lines.
+--- `:InfillRefactor [instruction]` over the given lines; asks for the instruction when none is
+--- given. The server plans, edits and checks, then applies one multi-file edit (`u` undoes it
+--- per buffer).
 function M.refactor(opts)
-  run_feature(opts or {}, 'infill.refactor', function(action)
-    return action.kind == nil or vim.startswith(action.kind, 'refactor')
-  end, 'refactoring')
+  opts = opts or {}
+  local function run(instruction)
+    if not instruction or vim.trim(instruction) == '' then
+      return
+    end
+    run_feature(opts, 'infill.refactor', function(action)
+      return action.kind == nil or vim.startswith(action.kind, 'refactor')
+    end, 'refactoring', { instruction = instruction, scope = 'selection' }, function(result)
+      if type(result) ~= 'table' then
+        return
+      end
+      if result.applied then
+        notify(('refactor applied to %d file(s)'):format(#(result.files or {})))
+      else
+        notify('refactor not applied: ' .. tostring(result.failureReason or 'the editor refused it'),
+          vim.log.levels.WARN)
+      end
+    end)
+  end
+  if opts.args and opts.args ~= '' then
+    run(opts.args)
+  else
+    vim.ui.input({ prompt = 'Infill refactor: ' }, run)
+  end
 end
 
 --- `:InfillExplain` over the given lines.
 function M.explain(opts)
   run_feature(opts or {}, 'infill.explain', function(action)
     return (action.title or ''):lower():find('explain', 1, true) ~= nil
-  end, 'explaining code')
+  end, 'explaining code', {}, show_markdown)
 end
 
 local function on_attach(args)

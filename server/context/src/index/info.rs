@@ -132,6 +132,43 @@ impl Index {
             .collect()
     }
 
+    /// See [`crate::WorkspaceIndex::text_of`].
+    pub fn text_of(&self, path: &Path) -> Option<std::sync::Arc<str>> {
+        let path = normalize(path);
+        let state = self.read();
+        state.file_at(&path).map(|entry| std::sync::Arc::clone(&entry.text))
+    }
+
+    /// See [`crate::WorkspaceIndex::files_mentioning`]. The posting list narrows the search while
+    /// the name is rare; a common name is searched in every file.
+    pub fn files_mentioning(&self, name: &str) -> Vec<PathBuf> {
+        let state = self.read();
+        let mentions = |entry: &FileEntry| {
+            crate::lexical::identifiers(&entry.text).any(|(_, token)| token == name)
+        };
+        let listed = state
+            .postings(crate::lexical::token_hash(name))
+            .filter(|postings| postings.files.len() as u32 == postings.df);
+        let mut paths: Vec<PathBuf> = match listed {
+            Some(postings) => postings
+                .files
+                .iter()
+                .filter_map(|&id| state.file(id))
+                .filter(|entry| mentions(entry))
+                .map(|entry| entry.path.clone())
+                .collect(),
+            None => state
+                .paths()
+                .filter_map(|path| state.file_at(path))
+                .filter(|entry| mentions(entry))
+                .map(|entry| entry.path.clone())
+                .collect(),
+        };
+        paths.sort();
+        paths.dedup();
+        paths
+    }
+
     /// See [`crate::WorkspaceIndex::paths`].
     pub fn paths(&self) -> Vec<PathBuf> {
         let state = self.read();

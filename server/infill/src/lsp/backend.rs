@@ -67,10 +67,11 @@ impl Backend {
                 version: env!("CARGO_PKG_VERSION"),
                 engine,
                 engine_busy: loaded.as_ref().map(|e| e.busy()).unwrap_or(0),
-                capabilities: loaded.map(|e| EngineInfo::from(e.capabilities())),
+                capabilities: loaded.as_ref().map(|e| EngineInfo::from(e.capabilities())),
                 open_documents: self.state.documents.len(),
                 position_encoding: encoding_name(self.state.encoding()),
                 stats: StatusStats::from(&*stats),
+                remote: loaded.as_ref().and_then(|e| e.remote_status()),
             })
         })
         .await
@@ -152,6 +153,11 @@ impl Backend {
         .await
     }
 
+    /// `window/workDoneProgress/cancel`: the cancel button of a refactor's progress.
+    pub async fn work_done_progress_cancel(&self, params: WorkDoneProgressCancelParams) {
+        super::actions::cancel_progress(&self.state, &params.token);
+    }
+
     /// Applies the client's `initializationOptions` over the configuration.
     fn apply_initialization_options(&self, options: Option<&Value>) {
         let Some(options) = options else { return };
@@ -166,6 +172,29 @@ impl Backend {
 }
 
 impl LanguageServer for Backend {
+    async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
+        guarded("textDocument/codeAction", async {
+            super::actions::list(&self.state, self.state.action_client(), params)
+        })
+        .await
+    }
+
+    async fn code_action_resolve(&self, action: CodeAction) -> Result<CodeAction> {
+        guarded(
+            "codeAction/resolve",
+            super::actions::resolve(&self.state, self.state.action_client(), action),
+        )
+        .await
+    }
+
+    async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<Value>> {
+        guarded(
+            "workspace/executeCommand",
+            super::actions::execute(&self.client, &self.state, self.state.action_client(), params),
+        )
+        .await
+    }
+
     async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
         guarded("initialize", async {
             let client = ClientFeatures::from_initialize(&params);
@@ -190,7 +219,9 @@ impl LanguageServer for Backend {
             self.state.workspace.set_roots(roots);
             let delivery = Delivery::choose(&config.completion, &client);
             tracing::info!(encoding = ?client.encoding, ?delivery, "initialize");
-            Ok(capabilities::initialize_result(&client, delivery))
+            *self.state.action_client.write().unwrap_or_else(|e| e.into_inner()) =
+                super::actions::ActionClient::from_initialize(&params);
+            Ok(capabilities::initialize_result(&client, delivery, config.actions.enabled))
         })
         .await
     }
@@ -215,11 +246,15 @@ impl LanguageServer for Backend {
     }
 
     async fn did_open(&self, params: DidOpenTextDocumentParams) {
+        let uri = params.text_document.uri.clone();
         guarded_notification("didOpen", || sync::did_open(&self.state, params));
+        super::diagnostics::schedule(&self.client, &self.state, &uri);
     }
 
     async fn did_change(&self, params: DidChangeTextDocumentParams) {
+        let uri = params.text_document.uri.clone();
         guarded_notification("didChange", || sync::did_change(&self.state, params));
+        super::diagnostics::schedule(&self.client, &self.state, &uri);
     }
 
     async fn did_save(&self, params: DidSaveTextDocumentParams) {
@@ -227,7 +262,9 @@ impl LanguageServer for Backend {
     }
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
+        let uri = params.text_document.uri.clone();
         guarded_notification("didClose", || sync::did_close(&self.state, params));
+        super::diagnostics::clear(&self.client, &self.state, uri).await;
     }
 
     async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {

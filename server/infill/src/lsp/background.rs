@@ -112,7 +112,11 @@ pub fn start_indexing(client: &Client, state: &Arc<State>) {
 }
 
 /// A `$/progress` token the client accepted, when it supports server-initiated progress.
-async fn progress_token(client: &Client, state: &State, name: &str) -> Option<NumberOrString> {
+pub(super) async fn progress_token(
+    client: &Client,
+    state: &State,
+    name: &str,
+) -> Option<NumberOrString> {
     if !state.work_done_progress.load(Ordering::Acquire) {
         return None;
     }

@@ -70,7 +70,11 @@ impl Delivery {
 }
 
 /// The `initialize` result.
-pub fn initialize_result(client: &ClientFeatures, delivery: Delivery) -> InitializeResult {
+pub fn initialize_result(
+    client: &ClientFeatures,
+    delivery: Delivery,
+    actions: bool,
+) -> InitializeResult {
     InitializeResult {
         offset_encoding: None,
         server_info: Some(ServerInfo {
@@ -91,6 +95,17 @@ pub fn initialize_result(client: &ClientFeatures, delivery: Delivery) -> Initial
             completion_provider: delivery.items.then(|| CompletionOptions {
                 resolve_provider: Some(false),
                 trigger_characters: Some(vec![".".into(), "(".into(), " ".into()]),
+                ..Default::default()
+            }),
+            code_action_provider: actions.then(|| {
+                CodeActionProviderCapability::Options(CodeActionOptions {
+                    code_action_kinds: Some(super::actions::kinds()),
+                    resolve_provider: Some(true),
+                    ..Default::default()
+                })
+            }),
+            execute_command_provider: actions.then(|| ExecuteCommandOptions {
+                commands: super::actions::COMMANDS.iter().map(|c| (*c).to_owned()).collect(),
                 ..Default::default()
             }),
             ..Default::default()

@@ -124,7 +124,28 @@ pub async fn run(
         return Ok(None);
     }
     let position = position_to_lsp(document.position_of(cursor, state.encoding()));
-    Ok(suggestion.map(|s| (s.text, position)))
+    let Some(suggestion) = suggestion else { return Ok(None) };
+    // A suggestion that would introduce a security finding is dropped or flagged.
+    let language = document.language().cloned();
+    let text = document.text();
+    drop(document);
+    match super::diagnostics::filter_suggestion(
+        state,
+        language.as_ref(),
+        &text,
+        cursor,
+        &suggestion.text,
+    ) {
+        super::diagnostics::Filtered::Keep => {}
+        super::diagnostics::Filtered::Flag(rules) => {
+            tracing::warn!(?rules, "showing a suggestion that introduces a security finding");
+        }
+        super::diagnostics::Filtered::Drop(rules) => {
+            tracing::info!(?rules, "dropped a suggestion that would introduce a security finding");
+            return Ok(None);
+        }
+    }
+    Ok(Some((suggestion.text, position)))
 }
 
 /// [`run`] at a request's document and position; returns the document too.

@@ -141,6 +141,10 @@ pub struct StatusResult {
     pub position_encoding: &'static str,
     /// Local statistics (they never leave the process).
     pub stats: StatusStats,
+    /// A remote engine's token counting and the state of each of its servers; absent for the
+    /// in-process engine.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remote: Option<infill_engine::RemoteStatus>,
 }
 
 /// The engine in `infill/status`.

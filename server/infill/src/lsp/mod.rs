@@ -13,11 +13,13 @@
 //! * [`framing`] — answers malformed messages instead of ending the session.
 //! * `state` — what the handlers share.
 
+pub mod actions;
 mod backend;
 mod background;
 pub mod capabilities;
 mod completion;
 pub mod convert;
+mod diagnostics;
 pub mod ext;
 pub mod framing;
 mod guard;
@@ -62,6 +64,7 @@ pub fn service(
         .custom_method("infill/didAccept", Backend::did_accept)
         .custom_method("infill/context", Backend::context)
         .custom_method("$/setTrace", Backend::set_trace)
+        .custom_method("window/workDoneProgress/cancel", Backend::work_done_progress_cancel)
         .custom_method(framing::MALFORMED_METHOD, Backend::malformed_message)
         .finish()
 }

@@ -108,6 +108,14 @@ pub struct State {
     pub trace: AtomicBool,
     /// The client sent `shutdown`: the session ends as the protocol asks (exit code 0).
     pub shutdown_requested: AtomicBool,
+    /// What the client can do with code actions and edits.
+    pub action_client: RwLock<super::actions::ActionClient>,
+    /// The security rules (diagnostics and the suggestion filter).
+    pub security: Arc<infill_security::SecurityRules>,
+    /// The pending (debounced) security check per document.
+    pub diagnostics_pending: DashMap<Uri, AbortHandle>,
+    /// Running refactors by their progress token, for the progress cancel button.
+    pub cancellable: DashMap<tower_lsp_server::ls_types::NumberOrString, AbortHandle>,
 }
 
 impl State {
@@ -125,11 +133,19 @@ impl State {
             work_done_progress: false.into(),
             trace: false.into(),
             shutdown_requested: false.into(),
+            action_client: RwLock::default(),
+            security: infill_security::SecurityRules::builtin(),
+            diagnostics_pending: DashMap::new(),
+            cancellable: DashMap::new(),
         }
     }
 
     pub fn config(&self) -> Config {
         self.config.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub fn action_client(&self) -> super::actions::ActionClient {
+        *self.action_client.read().unwrap_or_else(|e| e.into_inner())
     }
 
     pub fn encoding(&self) -> PositionEncoding {

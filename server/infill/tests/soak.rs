@@ -3,7 +3,8 @@
 //! the in-process server with a scripted engine; afterwards the server's text of every file is
 //! the client's model of it, and every request was answered without an internal error.
 //!
-//! `INFILL_SOAK_EDITS` changes the number of edits (default 10,000).
+//! `INFILL_SOAK_EDITS` changes the number of edits (default 10,000). A shorter soak runs the real
+//! default model in process (`INFILL_MODEL_SOAK_EDITS`, default 400).
 //!
 //! The `#[ignore]`d `soak_rss_of_the_binary` reports the resident memory of the built binary
 //! over a soak (see docs/benchmarks.md, "Soak (server process)").
@@ -388,5 +389,78 @@ async fn soak_rss_of_the_binary() {
     println!(
         "soak rss: {edits} edits; start {start_rss} KiB, after warm-up {warm_rss} KiB, \
          end {end_rss} KiB: {growth:+.1}% after warm-up"
+    );
+}
+
+/// The shorter soak with the real default model in process (`INFILL_TEST_MODEL`): random edits
+/// over five Python files with completion requests interleaved (some cancelled, some superseded),
+/// while the model really generates. Afterwards every file's text is the client's, and every
+/// request got a result or a cancellation, never an engine or internal error.
+#[cfg(feature = "mistralrs")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shorter_soak_with_the_real_model_keeps_every_document_intact() {
+    let Some(model) = infill_engine::models::test_model_or_skip() else { return };
+    let started = std::time::Instant::now();
+    let edits =
+        std::env::var("INFILL_MODEL_SOAK_EDITS").ok().and_then(|v| v.parse().ok()).unwrap_or(400);
+    let mut config = infill::config::Config::default();
+    config.model.path = Some(model);
+    let mut client = start_with(config, infill::lsp::EngineSource::Configured);
+    client.initialize(inline_capabilities(), Value::Null).await;
+    let mut rng = Rng::new(0x0dd_50a4);
+    let mut files: Vec<Model> = (0..5)
+        .map(|i| Model {
+            uri: format!("file:///soak/model/file{i}.py"),
+            text: format!("def total_{i}(items):\n    value = sum(items)\n    return value\n"),
+            version: 1,
+        })
+        .collect();
+    for file in &files {
+        open(&mut client, &file.uri, "python", &file.text).await;
+    }
+    let mut outstanding = Vec::new();
+    let mut outcomes = HashMap::new();
+    let mut requests = 0;
+    for edit in 0..edits {
+        let file = &mut files[rng.below(5)];
+        file.version += 1;
+        let change = file.random_change(&mut rng);
+        client
+            .notify(
+                "textDocument/didChange",
+                json!({"textDocument": {"uri": file.uri, "version": file.version}, "contentChanges": [change]}),
+            )
+            .await;
+        if rng.chance(10) {
+            let params = json!({
+                "textDocument": {"uri": file.uri},
+                "position": file.position(file.boundary(&mut rng)),
+                "context": {"triggerKind": 2},
+            });
+            let id = client.request_async("textDocument/inlineCompletion", params).await;
+            requests += 1;
+            outstanding.push(id);
+            if rng.chance(20) {
+                client.notify("$/cancelRequest", json!({"id": id})).await;
+            }
+        }
+        if edit % 50 == 49 {
+            // Let the model answer now and then, as a user pausing would.
+            drain(&mut client, &mut outstanding, &mut outcomes).await;
+        }
+    }
+    drain(&mut client, &mut outstanding, &mut outcomes).await;
+    for file in &files {
+        let document = server_text(&mut client, &file.uri).await;
+        assert_eq!(document["result"]["text"].as_str(), Some(file.text.as_str()), "{}", file.uri);
+        assert_eq!(document["result"]["version"], file.version, "{}", file.uri);
+    }
+    let status = client.request("infill/status", json!({})).await;
+    assert_eq!(status["result"]["engine"], "ready", "{status}");
+    assert_eq!(outcomes.values().sum::<usize>(), requests, "every request was answered once");
+    assert!(outcomes.get("result").copied().unwrap_or(0) > 0, "{outcomes:?}");
+    eprintln!(
+        "model soak: {edits} edits, {requests} completion requests: {outcomes:?} in {:?}",
+        started.elapsed()
     );
 }

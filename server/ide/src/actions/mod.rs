@@ -316,7 +316,8 @@ fn focus(target: &Target) -> (Range<usize>, Option<Definition>) {
     (start..end, None)
 }
 
-fn clamp(text: &str, range: Range<usize>) -> Range<usize> {
+/// `range` within `text`, on character boundaries.
+pub(crate) fn clamp(text: &str, range: Range<usize>) -> Range<usize> {
     let mut start = range.start.min(text.len());
     let mut end = range.end.min(text.len()).max(start);
     while !text.is_char_boundary(start) {

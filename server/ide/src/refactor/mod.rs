@@ -28,7 +28,7 @@ use infill_syntax::Language;
 use crate::actions::check::definition_at;
 use crate::actions::output::{FileAnswer, anchor, parse_plan, parse_replacements};
 use crate::actions::{
-    ActionEnv, ActionError, REPLACE_FORMAT, SourceText, ask, repair_message, verify_change,
+    ActionEnv, ActionError, REPLACE_FORMAT, SourceText, ask, clamp, repair_message, verify_change,
 };
 use crate::edit::{ChangeSet, FileChange};
 use crate::workspace::Workspace;
@@ -280,18 +280,6 @@ pub async fn refactor(
         format!("ready: {} file(s) changed: {}", changed.len(), changed.join(", ")),
     );
     Ok(RefactorOutcome { changes, steps })
-}
-
-fn clamp(text: &str, range: Range<usize>) -> Range<usize> {
-    let mut start = range.start.min(text.len());
-    let mut end = range.end.min(text.len()).max(start);
-    while !text.is_char_boundary(start) {
-        start -= 1;
-    }
-    while !text.is_char_boundary(end) {
-        end += 1;
-    }
-    start..end
 }
 
 fn relative(env: &ActionEnv<'_>, path: &Path) -> String {

@@ -347,6 +347,24 @@ async fn engine(state: &State, settings: &ActionSettings) -> Result<Arc<dyn Engi
     }
 }
 
+/// What an action on `path` runs with: the engine (waiting while the model loads), the files,
+/// the languages, the workspace root and the configured limits.
+async fn action_env<'a>(
+    state: &'a State,
+    sources: &'a EdgeSources<'a>,
+    path: &Path,
+) -> Result<ActionEnv<'a>> {
+    let settings = ActionSettings::from(&state.config().actions);
+    let engine = engine(state, &settings).await?;
+    Ok(ActionEnv {
+        engine,
+        sources,
+        registry: &state.registry,
+        root: root_of(state, path),
+        settings,
+    })
+}
+
 /// The workspace root that holds `path` (for test paths), else its project root.
 fn root_of(state: &State, path: &Path) -> PathBuf {
     state
@@ -385,16 +403,8 @@ async fn compute(state: &State, data: &ActionData) -> Result<ChangeSet> {
             "the document changed since the actions were listed; ask again".into(),
         )));
     }
-    let settings = ActionSettings::from(&state.config().actions);
-    let engine = engine(state, &settings).await?;
     let sources = EdgeSources::new(state);
-    let env = ActionEnv {
-        engine,
-        sources: &sources,
-        registry: &state.registry,
-        root: root_of(state, &target.path),
-        settings,
-    };
+    let env = action_env(state, &sources, &target.path).await?;
     let result = match kind {
         ActionKind::Document => actions::document(&env, &target).await,
         ActionKind::Tests => actions::tests(&env, &target).await,
@@ -554,16 +564,8 @@ async fn explain(
         return Err(invalid_params("this file is private: Infill does not read it"));
     }
     let target = target(state, &args.uri, args.range)?;
-    let settings = ActionSettings::from(&state.config().actions);
-    let engine = engine(state, &settings).await?;
     let sources = EdgeSources::new(state);
-    let env = ActionEnv {
-        engine,
-        sources: &sources,
-        registry: &state.registry,
-        root: root_of(state, &target.path),
-        settings,
-    };
+    let env = action_env(state, &sources, &target.path).await?;
     let explanation = actions::explain(&env, &target).await.map_err(action_error)?;
     let markdown = explanation.to_markdown();
     let mut shown = false;
@@ -657,16 +659,8 @@ async fn run_refactor(
     let task = {
         let state = Arc::clone(state);
         tokio::spawn(async move {
-            let settings = ActionSettings::from(&state.config().actions);
-            let engine = engine(&state, &settings).await?;
             let sources = EdgeSources::new(&state);
-            let env = ActionEnv {
-                engine,
-                sources: &sources,
-                registry: &state.registry,
-                root: root_of(&state, &request.path),
-                settings,
-            };
+            let env = action_env(&state, &sources, &request.path).await?;
             let reporter = StepReporter { sender };
             refactor::refactor(&env, Some(&state.workspace), &request, &reporter)
                 .await

@@ -66,11 +66,25 @@ fn byte_range(text: &str, lines: Option<(usize, usize)>) -> std::ops::Range<usiz
 
 struct Prepared {
     engine: Arc<dyn infill_engine::Engine>,
+    registry: Arc<LanguageRegistry>,
     workspace: Workspace,
     root: PathBuf,
     target: Target,
     sources: DiskSources,
     settings: ActionSettings,
+}
+
+impl Prepared {
+    /// What the actions run with.
+    fn env(&self) -> ActionEnv<'_> {
+        ActionEnv {
+            engine: Arc::clone(&self.engine),
+            sources: &self.sources,
+            registry: &self.registry,
+            root: self.root.clone(),
+            settings: self.settings.clone(),
+        }
+    }
 }
 
 async fn prepare(config: &Config, selection: &Selection) -> anyhow::Result<Prepared> {
@@ -98,6 +112,7 @@ async fn prepare(config: &Config, selection: &Selection) -> anyhow::Result<Prepa
     let engine = crate::engine::load(config.model.clone(), config.engine.clone()).await?;
     Ok(Prepared {
         engine,
+        registry,
         workspace,
         root,
         target,
@@ -145,14 +160,7 @@ pub async fn refactor(
     json: bool,
 ) -> anyhow::Result<()> {
     let prepared = prepare(config, selection).await?;
-    let registry = LanguageRegistry::builtin();
-    let env = ActionEnv {
-        engine: prepared.engine,
-        sources: &prepared.sources,
-        registry: &registry,
-        root: prepared.root.clone(),
-        settings: prepared.settings,
-    };
+    let env = prepared.env();
     let request = RefactorRequest {
         instruction: instruction.to_owned(),
         scope,
@@ -177,14 +185,7 @@ pub async fn action(
     json: bool,
 ) -> anyhow::Result<()> {
     let prepared = prepare(config, selection).await?;
-    let registry = LanguageRegistry::builtin();
-    let env = ActionEnv {
-        engine: prepared.engine,
-        sources: &prepared.sources,
-        registry: &registry,
-        root: prepared.root.clone(),
-        settings: prepared.settings,
-    };
+    let env = prepared.env();
     let changes = match kind {
         "explain" => {
             let explanation = actions::explain(&env, &prepared.target).await?;

@@ -127,6 +127,9 @@ pub async fn run(
     let Some(suggestion) = suggestion else { return Ok(None) };
     // A suggestion that would introduce a security finding is dropped or flagged.
     let language = document.language().cloned();
+    if !super::diagnostics::filters(state, language.as_ref()) {
+        return Ok(Some((suggestion.text, position)));
+    }
     let text = document.text();
     drop(document);
     match super::diagnostics::filter_suggestion(

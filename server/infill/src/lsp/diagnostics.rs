@@ -126,6 +126,13 @@ pub enum Filtered {
     Drop(Vec<String>),
 }
 
+/// Whether suggestions in `language` are checked at all (the filter is on and the rules cover the
+/// language): when not, the caller need not copy the document's text.
+pub fn filters(state: &State, language: Option<&Arc<infill_syntax::Language>>) -> bool {
+    state.config().security.filter_suggestions != SuggestionFilter::Off
+        && language.is_some_and(|language| state.security.supports(language))
+}
+
 /// Whether inserting `suggestion` at `cursor` of `text` introduces a security finding.
 pub fn filter_suggestion(
     state: &State,

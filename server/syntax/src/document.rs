@@ -61,6 +61,21 @@ pub struct DocumentLimits {
     /// recovery after an unbalanced quote can take a full parse) is finished on demand, by
     /// [`Document::parsed_tree`], instead of on the keystroke.
     pub reparse_budget: std::time::Duration,
+    /// Time a full parse may spend, on top of [`parse_budget`]'s allowance for the text's
+    /// length. Tree-sitter's error recovery can explode on a few hundred bytes of unbalanced
+    /// brackets (seconds, gigabytes); a document whose parse runs out of time keeps its text
+    /// and loses its tree until its whole text is replaced.
+    pub parse_budget: std::time::Duration,
+}
+
+impl DocumentLimits {
+    /// The time a full parse of `len_bytes` may take: `parse_budget` plus 2 µs a byte, an
+    /// allowance ten times slower than tree-sitter on ordinary source.
+    pub fn full_parse_budget(&self, len_bytes: usize) -> std::time::Duration {
+        let per_byte = std::time::Duration::from_micros(2);
+        self.parse_budget
+            .saturating_add(per_byte.saturating_mul(len_bytes.try_into().unwrap_or(u32::MAX)))
+    }
 }
 
 impl Default for DocumentLimits {
@@ -68,6 +83,7 @@ impl Default for DocumentLimits {
         DocumentLimits {
             max_tree_bytes: 2 * 1024 * 1024,
             reparse_budget: std::time::Duration::from_micros(500),
+            parse_budget: std::time::Duration::from_millis(250),
         }
     }
 }
@@ -82,6 +98,9 @@ pub struct Document {
     tree: Option<Tree>,
     /// The tree has been edited but not reparsed since (the reparse ran over its budget).
     stale: bool,
+    /// A full parse ran out of [`DocumentLimits::full_parse_budget`]: no tree until the whole
+    /// text is replaced.
+    unparseable: bool,
     limits: DocumentLimits,
 }
 
@@ -113,12 +132,13 @@ impl Document {
             parser,
             tree: None,
             stale: false,
+            unparseable: false,
             limits: limits.clone(),
         };
         if document.parser.is_some() && document.over_limit() {
             document.log_over_limit();
-        } else if let Some(parser) = &mut document.parser {
-            document.tree = parser.parse(text, None);
+        } else {
+            document.full_parse(None);
         }
         document
     }
@@ -130,13 +150,11 @@ impl Document {
             self.rope = Rope::from_str(&change.text);
             self.tree = None;
             self.stale = false;
-            if let Some(parser) = &mut self.parser {
-                parser.reset();
-            }
+            self.unparseable = false;
             if self.parser.is_some() && self.over_limit() {
                 self.log_over_limit();
-            } else if let Some(parser) = &mut self.parser {
-                self.tree = parser.parse(&change.text, None);
+            } else {
+                self.full_parse(None);
             }
             return;
         };
@@ -154,8 +172,8 @@ impl Document {
     }
 
     /// Replaces the whole text by `text` as the one edit that keeps their common prefix and
-    /// suffix (on character boundaries), then reparses incrementally to completion, with no time
-    /// budget. For callers that receive whole texts rather than edits (the workspace index).
+    /// suffix (on character boundaries), then reparses incrementally to completion, within the
+    /// full parse's budget rather than the keystroke's. For callers that receive whole texts rather than edits (the workspace index).
     /// Returns the edit and the ranges whose syntax changed when an old tree was reused; `None`
     /// when there was no tree to reuse or no new tree came out (then [`Document::tree`] is a
     /// fresh parse, or absent).
@@ -164,19 +182,17 @@ impl Document {
         let edit = self.edit_rope(start_byte, old_end_byte, &text[start_byte..new_end_byte]);
         let old_tree = self.tree.take();
         self.stale = false;
-        let parser = self.parser.as_mut()?;
-        if self.rope.len_bytes() > self.limits.max_tree_bytes {
+        self.unparseable = false;
+        if self.parser.is_none() || self.over_limit() {
             return None;
         }
         let Some(mut old_tree) = old_tree else {
-            parser.reset();
-            self.tree = parse_rope(parser, &self.rope, None, None);
+            self.full_parse(None);
             return None;
         };
         old_tree.edit(&edit);
-        let tree = parse_rope(parser, &self.rope, Some(&old_tree), None)?;
-        let changed_ranges = old_tree.changed_ranges(&tree).collect();
-        self.tree = Some(tree);
+        self.full_parse(Some(&old_tree));
+        let changed_ranges = old_tree.changed_ranges(self.tree.as_ref()?).collect();
         Some(Reparse { edit, changed_ranges })
     }
 
@@ -200,8 +216,27 @@ impl Document {
         }
     }
 
+    /// Parses the whole rope (reusing `old_tree`, already edited to match it) within
+    /// [`DocumentLimits::full_parse_budget`]; out of time, the document goes text-only.
+    fn full_parse(&mut self, old_tree: Option<&Tree>) {
+        let Some(parser) = &mut self.parser else { return };
+        parser.reset();
+        let budget = self.limits.full_parse_budget(self.rope.len_bytes());
+        self.tree = parse_rope(parser, &self.rope, old_tree, budget);
+        if self.tree.is_none() {
+            parser.reset();
+            self.unparseable = true;
+            tracing::warn!(
+                language = self.language.as_ref().map(|language| language.name.as_str()),
+                len_bytes = self.rope.len_bytes(),
+                budget_ms = budget.as_millis() as u64,
+                "parsing ran out of time; keeping text only until the whole text is replaced"
+            );
+        }
+    }
+
     fn reparse(&mut self, edit: &InputEdit) {
-        if self.parser.is_none() {
+        if self.parser.is_none() || self.unparseable {
             return;
         }
         if self.over_limit() {
@@ -213,10 +248,7 @@ impl Document {
         let Some(mut tree) = self.tree.take() else {
             // Back under the limit: a fresh parse.
             self.stale = false;
-            if let Some(parser) = &mut self.parser {
-                parser.reset();
-                self.tree = parse_rope(parser, &self.rope, None, None);
-            }
+            self.full_parse(None);
             return;
         };
         tree.edit(edit);
@@ -225,7 +257,7 @@ impl Document {
             return;
         }
         let Some(parser) = &mut self.parser else { return };
-        match parse_rope(parser, &self.rope, Some(&tree), Some(self.limits.reparse_budget)) {
+        match parse_rope(parser, &self.rope, Some(&tree), self.limits.reparse_budget) {
             Some(new_tree) => self.tree = Some(new_tree),
             None => {
                 // Over budget: keep the edited tree and finish when someone needs it.
@@ -241,13 +273,16 @@ impl Document {
     pub fn parsed_tree(&mut self) -> Option<&Tree> {
         if self.stale {
             self.stale = false;
-            if let Some(parser) = &mut self.parser {
-                parser.reset();
-                let old = self.tree.take();
-                self.tree = parse_rope(parser, &self.rope, old.as_ref(), None);
-            }
+            let old = self.tree.take();
+            self.full_parse(old.as_ref());
         }
         self.tree.as_ref()
+    }
+
+    /// Whether a full parse ran out of time, leaving the document without a tree until its
+    /// whole text is replaced (see [`DocumentLimits::parse_budget`]).
+    pub fn is_unparseable(&self) -> bool {
+        self.unparseable
     }
 
     /// Whether [`Document::tree`] lags behind the text (see [`Document::parsed_tree`]).

@@ -9,14 +9,17 @@ use std::cell::RefCell;
 use ropey::Rope;
 use tree_sitter::{Parser, Point, Tree};
 
+use crate::document::DocumentLimits;
 use crate::language::Language;
 
 thread_local! {
     static PARSER: RefCell<Parser> = RefCell::new(Parser::new());
 }
 
-/// A fresh parse; `None` when the language has no grammar. Never panics and never fails as a
-/// whole: syntax errors become ERROR and MISSING nodes in the tree.
+/// A fresh parse; `None` when the language has no grammar or the parse runs out of the default
+/// [`DocumentLimits::full_parse_budget`] (tree-sitter's error recovery can take seconds on a few
+/// hundred bytes of unbalanced brackets). Never panics: syntax errors become ERROR and MISSING
+/// nodes in the tree.
 pub fn parse(language: &Language, text: &str) -> Option<Tree> {
     let ts_language = language.ts_language()?;
     PARSER.with(|parser| {
@@ -26,7 +29,23 @@ pub fn parse(language: &Language, text: &str) -> Option<Tree> {
             return None;
         }
         parser.reset();
-        parser.parse(text, None)
+        let budget = DocumentLimits::default().full_parse_budget(text.len());
+        let started = std::time::Instant::now();
+        let mut out_of_time = |_: &tree_sitter::ParseState| started.elapsed() > budget;
+        let options = tree_sitter::ParseOptions::new().progress_callback(&mut out_of_time);
+        let bytes = text.as_bytes();
+        let mut read = |byte: usize, _: Point| bytes.get(byte..).unwrap_or_default();
+        let tree = parser.parse_with_options(&mut read, None, Some(options));
+        if tree.is_none() {
+            parser.reset();
+            tracing::warn!(
+                language = %language.name,
+                len_bytes = text.len(),
+                budget_ms = budget.as_millis() as u64,
+                "parsing ran out of time"
+            );
+        }
+        tree
     })
 }
 
@@ -44,24 +63,19 @@ pub(crate) fn parser_for(language: &Language) -> Option<Parser> {
 }
 
 /// Parses the rope chunk by chunk, reusing `old_tree` (already edited to match the rope).
-/// With a `budget`, gives up (returns `None`) once it runs out; the caller must then
-/// `reset` the parser before parsing other text.
+/// Gives up (returns `None`) once `budget` runs out; the caller must then `reset` the parser
+/// before parsing other text.
 pub(crate) fn parse_rope(
     parser: &mut Parser,
     rope: &Rope,
     old_tree: Option<&Tree>,
-    budget: Option<std::time::Duration>,
+    budget: std::time::Duration,
 ) -> Option<Tree> {
     let mut read = rope_reader(rope);
-    match budget {
-        None => parser.parse_with_options(&mut read, old_tree, None),
-        Some(budget) => {
-            let started = std::time::Instant::now();
-            let mut out_of_time = |_: &tree_sitter::ParseState| started.elapsed() > budget;
-            let options = tree_sitter::ParseOptions::new().progress_callback(&mut out_of_time);
-            parser.parse_with_options(&mut read, old_tree, Some(options))
-        }
-    }
+    let started = std::time::Instant::now();
+    let mut out_of_time = |_: &tree_sitter::ParseState| started.elapsed() > budget;
+    let options = tree_sitter::ParseOptions::new().progress_callback(&mut out_of_time);
+    parser.parse_with_options(&mut read, old_tree, Some(options))
 }
 
 /// The tree-sitter input callback: the rest of the rope chunk that holds `byte`.

@@ -188,3 +188,53 @@ fn replace_text_reparses_incrementally_and_reports_the_edit() {
     assert!(plain.replace_text("abd").is_none());
     assert_eq!(plain.text(), "abd");
 }
+
+/// A few hundred bytes that send tree-sitter's TypeScript error recovery into a blow-up (tens of
+/// seconds and gigabytes unbounded; found by the `ide_completion` fuzz target).
+const RUNAWAY_TYPESCRIPT: &str = "'\u{5d7}GGGG[[[[[[[[[[[\n#\u{c}\t\"\"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[}}\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0[[[[[[[[[[[[[[[[[[[[[\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0";
+
+#[test]
+fn a_runaway_parse_leaves_the_document_text_only_until_its_text_is_replaced() {
+    let registry = LanguageRegistry::builtin();
+    for name in ["typescript", "tsx"] {
+        let language = registry.by_name(name).expect("registered");
+        let mut document = Document::new(
+            RUNAWAY_TYPESCRIPT,
+            1,
+            Some(language.clone()),
+            &DocumentLimits::default(),
+        );
+        assert!(document.is_unparseable(), "{name}: the parse gives up");
+        assert!(document.tree().is_none());
+        assert!(parse(&language, RUNAWAY_TYPESCRIPT).is_none(), "{name}: the one-shot parse too");
+        // Edits keep the text right and do not start another runaway parse.
+        document.apply_change(&edit(at(0, 0), at(0, 0), "x"), PositionEncoding::Utf16);
+        assert!(document.parsed_tree().is_none());
+        assert!(document.text().starts_with("x'"));
+        // A whole new text is parsed again.
+        document.apply_change(
+            &TextChange { range: None, text: "const a = [1, 2];\n".into() },
+            PositionEncoding::Utf16,
+        );
+        assert!(!document.is_unparseable());
+        assert!(document.tree().is_some_and(|tree| !tree.root_node().has_error()));
+        let reparse = document.replace_text("const a = [1, 2, 3];\n");
+        assert!(reparse.is_some(), "an incremental reparse of an ordinary edit");
+    }
+}
+
+#[test]
+fn the_full_parse_budget_grows_with_the_text() {
+    let limits = DocumentLimits::default();
+    let second = std::time::Duration::from_secs(1);
+    assert_eq!(limits.full_parse_budget(0), limits.parse_budget);
+    assert_eq!(limits.full_parse_budget(500_000), limits.parse_budget + second);
+    assert_eq!(limits.full_parse_budget(usize::MAX), limits.full_parse_budget(u32::MAX as usize));
+    let mut text = String::new();
+    for i in 0..2000 {
+        text.push_str(&format!("fn f{i}() -> u32 {{ {i} }}\n"));
+    }
+    let document = rust_document(&text, &limits);
+    assert!(!document.is_unparseable(), "an ordinary file parses well within its budget");
+    assert!(document.tree().is_some_and(|tree| !tree.root_node().has_error()));
+}

@@ -85,6 +85,40 @@ pub struct GenerateRequest {
     pub top_p: Option<f32>,
     /// The sampler's seed, for reproducible sampling.
     pub seed: Option<u64>,
+    /// Where the useful output ends, judged on the output so far after every token (a caller
+    /// that keeps only part of the output stops decoding there instead of at `max_tokens`).
+    pub cut: Option<OutputCut>,
+}
+
+/// A caller's rule for where the output it will use ends: given the output so far, `Some(end)`
+/// stops the generation and keeps the first `end` bytes (or what was already streamed, when that
+/// is longer: text past `end` must not change the caller's reading of the output).
+#[derive(Clone)]
+pub struct OutputCut(std::sync::Arc<CutFn>);
+
+/// The function behind an [`OutputCut`].
+type CutFn = dyn Fn(&str) -> Option<usize> + Send + Sync;
+
+impl OutputCut {
+    /// A rule from a function of the output so far.
+    pub fn new(rule: impl Fn(&str) -> Option<usize> + Send + Sync + 'static) -> OutputCut {
+        OutputCut(std::sync::Arc::new(rule))
+    }
+
+    /// Where the rule cuts `text`, if it does: a character boundary within it.
+    pub fn end_of(&self, text: &str) -> Option<usize> {
+        let mut end = (self.0)(text)?.min(text.len());
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        Some(end)
+    }
+}
+
+impl std::fmt::Debug for OutputCut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OutputCut(..)")
+    }
 }
 
 impl GenerateRequest {
@@ -98,7 +132,15 @@ impl GenerateRequest {
             temperature: 0.0,
             top_p: None,
             seed: Some(0),
+            cut: None,
         }
+    }
+
+    /// Whether the output so far, `text`, is over: it holds a stop sequence (cut before it) or
+    /// [`GenerateRequest::cut`] ends it (cut there, but never before the `sent` bytes already
+    /// streamed).
+    pub fn output_ends(&self, text: &mut String, sent: usize) -> bool {
+        output_ends(text, &self.stop, self.cut.as_ref(), sent)
     }
 }
 
@@ -296,6 +338,25 @@ pub enum EndpointState {
     Down,
 }
 
+/// [`GenerateRequest::output_ends`] for engines that keep the request's parts apart.
+pub fn output_ends(
+    text: &mut String,
+    stop: &[String],
+    cut: Option<&OutputCut>,
+    sent: usize,
+) -> bool {
+    if truncate_at_stop(text, stop) {
+        return true;
+    }
+    match cut.and_then(|cut| cut.end_of(text)) {
+        Some(end) => {
+            text.truncate(end.max(sent.min(text.len())));
+            true
+        }
+        None => false,
+    }
+}
+
 /// Cuts `text` at the earliest stop sequence; returns whether one was found.
 pub fn truncate_at_stop(text: &mut String, stops: &[String]) -> bool {
     let earliest = stops
@@ -343,6 +404,28 @@ mod tests {
         let mut text = String::from("abc");
         assert!(!truncate_at_stop(&mut text, &["\n\n".into()]));
         assert_eq!(text, "abc");
+    }
+
+    #[test]
+    fn a_cut_rule_ends_the_output_but_keeps_what_was_streamed() {
+        let mut request = GenerateRequest::completion("p", 8);
+        request.stop = vec!["<eos>".into()];
+        request.cut = Some(OutputCut::new(|text: &str| text.find('!').map(|at| at + 1)));
+        let mut text = String::from("abc");
+        assert!(!request.output_ends(&mut text, 0));
+        let mut text = String::from("ab!cd");
+        assert!(request.output_ends(&mut text, 2));
+        assert_eq!(text, "ab!");
+        let mut text = String::from("ab!cd");
+        assert!(request.output_ends(&mut text, 4), "streamed bytes are kept");
+        assert_eq!(text, "ab!c");
+        let mut text = String::from("x<eos>y!");
+        assert!(request.output_ends(&mut text, 0), "a stop sequence comes first");
+        assert_eq!(text, "x");
+        let inside = OutputCut::new(|_: &str| Some(2));
+        assert_eq!(inside.end_of("é!"), Some(2));
+        assert_eq!(OutputCut::new(|_: &str| Some(1)).end_of("é!"), Some(0), "a char boundary");
+        assert_eq!(OutputCut::new(|_: &str| Some(99)).end_of("ab"), Some(2));
     }
 
     #[test]

@@ -26,7 +26,7 @@ use crate::config::{ActivationDtype, LocalEngineConfig, PagedAttentionSettings};
 use crate::models::check_model_file;
 use crate::{
     Capabilities, ChatMessage, Engine, EngineError, FinishReason, GenerateEvent, GenerateRequest,
-    Generation, GenerationStats, PromptInput, stop_holdback, truncate_at_stop,
+    Generation, GenerationStats, PromptInput, stop_holdback,
 };
 
 /// mistral.rs in process.
@@ -339,7 +339,7 @@ impl Run {
             let (text, finished) = chunk_text(response)?;
             generated += 1;
             produced.push_str(&text);
-            if truncate_at_stop(&mut produced, &self.request.stop) {
+            if self.request.output_ends(&mut produced, sent) {
                 break FinishReason::Stop;
             }
             let ready = produced.len() - stop_holdback(&produced, &self.request.stop);

@@ -13,7 +13,7 @@ use tokio::sync::mpsc;
 
 use crate::{
     Capabilities, Engine, EngineError, FinishReason, GenerateEvent, GenerateRequest, Generation,
-    GenerationStats, ModelFamily, PromptInput, stop_holdback, truncate_at_stop,
+    GenerationStats, ModelFamily, PromptInput, stop_holdback,
 };
 
 /// One scripted answer.
@@ -176,7 +176,7 @@ impl Engine for ScriptedEngine {
                 first_token.get_or_insert_with(|| started.elapsed());
                 generated += 1;
                 produced.push_str(&token);
-                if truncate_at_stop(&mut produced, &request.stop) {
+                if request.output_ends(&mut produced, sent) {
                     reason = FinishReason::Stop;
                     break;
                 }

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use infill_engine::models::test_model_or_skip;
 use infill_engine::{
     ChatMessage, Engine, EngineError, FinishReason, GenerateRequest, LocalEngine,
-    LocalEngineConfig, ModelFamily, PromptInput,
+    LocalEngineConfig, ModelFamily, OutputCut, PromptInput,
 };
 use tokio::sync::OnceCell;
 
@@ -136,6 +136,18 @@ async fn a_completion_keeps_the_leading_space_of_its_first_token() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cut_rule_stops_decoding() {
+    let _serial = SERIAL.lock().await;
+    let Some(engine) = engine().await else { return };
+    let mut cut = GenerateRequest::completion(format!("{}\n# notes\n", long_prompt()), 64);
+    cut.cut = Some(OutputCut::new(|text: &str| (text.len() >= 12).then_some(12)));
+    let done = engine.generate(cut).collect().await.unwrap();
+    assert_eq!(done.reason, FinishReason::Stop);
+    assert!(done.stats.generated_tokens < 64, "{:?}", done.stats);
+    assert!(done.text.len() >= 12, "{:?}", done.text);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn honours_the_time_budget() {
     let _serial = SERIAL.lock().await;
     let Some(engine) = engine().await else { return };
@@ -160,6 +172,7 @@ async fn chats_with_the_models_template() {
         temperature: 0.0,
         top_p: None,
         seed: Some(0),
+        cut: None,
     };
     let done = engine.generate(chat).collect().await.unwrap();
     assert!(!done.text.trim().is_empty(), "{done:?}");

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use infill_engine::remote::RemoteEngine;
 use infill_engine::{
     Backend, ChatMessage, Engine, EngineConfig, EngineError, FinishReason, GenerateEvent,
-    GenerateRequest, PromptInput,
+    GenerateRequest, OutputCut, PromptInput,
 };
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -280,6 +280,24 @@ async fn stops_limits_and_estimates_apply_on_the_client_too() {
     assert_eq!(done.reason, FinishReason::Length);
     assert_eq!(done.stats.generated_tokens, 3);
     assert_eq!(bounded(engine.count_tokens("abcdefghi")).await.unwrap(), 3);
+}
+
+#[tokio::test]
+async fn a_cut_rule_ends_the_stream_and_keeps_what_was_streamed() {
+    let server = fixture(|_, _| Reply::Stream {
+        content_type: "text/event-stream",
+        chunks: sse(&(0..40).map(|i| text_event(&format!("line {i}\n"))).collect::<Vec<_>>()),
+        delay: Duration::from_millis(5),
+    })
+    .await;
+    let engine = engine(Backend::Openai, &[&server.url]);
+    let mut request = GenerateRequest::completion("x", 64);
+    request.cut = Some(OutputCut::new(|text: &str| (text.matches('\n').count() >= 3).then_some(4)));
+    let done = bounded(engine.generate(request).collect()).await.unwrap();
+    assert_eq!(done.reason, FinishReason::Stop);
+    assert_eq!(done.stats.generated_tokens, 3, "no chunk after the cut");
+    // The rule cuts at byte 4, but the first two lines were streamed before the third ended it.
+    assert_eq!(done.text, "line 0\nline 1\n", "what was streamed stays");
 }
 
 #[tokio::test]

@@ -193,3 +193,31 @@ fn the_input_builder_keeps_the_document_and_clamps_the_cursor() {
     let past_the_end = CompletionInput::new(FileLabel::named("a"), "abc".into(), 99, None, None);
     assert_eq!(past_the_end.cursor, 3);
 }
+
+#[tokio::test]
+async fn the_model_stops_where_post_processing_cuts_a_multi_line_suggestion() {
+    // Mid-expression at the end of a function: the model closes the call, then rambles on at the
+    // top level. Only the first line is shown; the model should not write the rest.
+    let document = "def cart_total(items):\n    total = sum(item.v$0\n";
+    let rambling = " for item in items)\n    return total\n\n\nitems = [Item(1), Item(2)]\nprint(cart_total(items))\nprint(cart_total([]))\n";
+    let mut generated = Vec::new();
+    for stop_at_cut in [false, true] {
+        let engine = Arc::new(ScriptedEngine::new(ModelFamily::PrefixOnly));
+        engine.push(ScriptedReply::text(rambling));
+        let settings = CompletionSettings { stop_at_cut, ..CompletionSettings::default() };
+        let completer = Completer::new(engine.clone(), settings);
+        let raw = completer.generate_raw(&input(document)).await.unwrap().expect("not suppressed");
+        assert_eq!(raw.shape, infill_ide::postprocess::Shape::MultiLine);
+        let shown = completer.postprocess(&input(document), &raw, true);
+        assert_eq!(shown.as_deref(), Some(" for item in items)"), "{stop_at_cut}");
+        generated.push(raw.stats.expect("from the engine").generated_tokens);
+        if stop_at_cut {
+            assert!(raw.text.starts_with(" for item in items)\n"));
+            assert!(!raw.text.contains("print"), "decoding went on: {:?}", raw.text);
+        }
+    }
+    assert!(
+        generated[1] < generated[0],
+        "tokens generated without and with the cut: {generated:?}"
+    );
+}

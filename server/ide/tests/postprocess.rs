@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use infill_ide::postprocess::{
     PostprocessConfig, PostprocessInput, Shape, SuppressReason, decide_shape, postprocess,
-    postprocess_off,
+    postprocess_off, settled_end,
 };
 use infill_syntax::LanguageRegistry;
 use proptest::prelude::*;
@@ -114,6 +114,15 @@ fn check(path: &Path) -> Result<(), String> {
     if got != expected {
         let _ = writeln!(problems, "postprocess:\n  expected {expected:?}\n  got      {got:?}");
     }
+    if let Some(end) = early_stop(&input) {
+        let early = postprocess(&PostprocessInput { raw: &raw[..end], ..input.clone() });
+        if early != got {
+            let _ = writeln!(
+                problems,
+                "stopping the model at byte {end} changes the suggestion:\n  whole {got:?}\n  early {early:?}"
+            );
+        }
+    }
     if let Some(off) = &case.off {
         let got = postprocess_off(&input);
         if got.as_deref() != Some(off.as_str()) {
@@ -121,6 +130,60 @@ fn check(path: &Path) -> Result<(), String> {
         }
     }
     if problems.is_empty() { Ok(()) } else { Err(problems) }
+}
+
+/// Streams `input.raw` one character at a time as the engine would and returns where
+/// [`settled_end`] first stops it, if it does before the end.
+fn early_stop(input: &PostprocessInput<'_>) -> Option<usize> {
+    let raw = input.raw;
+    raw.char_indices()
+        .map(|(at, c)| at + c.len_utf8())
+        .filter(|&len| len < raw.len())
+        .find_map(|len| settled_end(&PostprocessInput { raw: &raw[..len], ..input.clone() }))
+}
+
+/// A golden case's input, for tests beyond the runner.
+fn load(path: &Path) -> Option<(Case, String, String)> {
+    let case: Case = toml::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
+    let (prefix, suffix) = case.document.split_once("$0")?;
+    let (prefix, suffix) = (prefix.to_string(), suffix.to_string());
+    Some((case, prefix, suffix))
+}
+
+#[test]
+fn the_model_stops_early_in_multi_line_cases_that_post_processing_cuts() {
+    let mut stopped = Vec::new();
+    for path in cases() {
+        let Some((case, prefix, suffix)) = load(&path) else { continue };
+        let Some(raw) = &case.raw else { continue };
+        let language =
+            case.language.as_deref().and_then(|name| LanguageRegistry::builtin().by_name(name));
+        let text = format!("{prefix}{suffix}");
+        let tree =
+            language.as_deref().filter(|_| case.tree).and_then(|l| infill_syntax::parse(l, &text));
+        let shape =
+            decide_shape(&prefix, &suffix, tree.as_ref(), language.as_deref(), &case.config);
+        let input = PostprocessInput {
+            prefix: &prefix,
+            suffix: &suffix,
+            tree: tree.as_ref(),
+            cursor: prefix.len(),
+            language: language.as_deref(),
+            raw,
+            shape,
+            config: case.config.clone(),
+        };
+        if let Some(end) = early_stop(&input) {
+            assert_eq!(shape, Shape::MultiLine, "{}", path.display());
+            stopped.push((
+                path.file_stem().unwrap_or_default().to_string_lossy().into_owned(),
+                raw.len() - end,
+            ));
+        }
+    }
+    // The cases whose raw output runs past the block, the line limit or the file's next line.
+    assert!(stopped.len() >= 5, "only these stop early: {stopped:?}");
+    assert!(stopped.iter().any(|(name, _)| name.starts_with("block_end")), "{stopped:?}");
 }
 
 fn cases() -> Vec<PathBuf> {
@@ -233,6 +296,10 @@ proptest! {
             }
             if let Some(output) = postprocess(&input) {
                 prop_assert!(shape != Shape::SingleLine || !output.contains('\n'));
+            }
+            if let Some(end) = early_stop(&input) {
+                let early = postprocess(&PostprocessInput { raw: &raw[..end], ..input.clone() });
+                prop_assert_eq!(early, postprocess(&input), "stopped at {}", end);
             }
         }
     }

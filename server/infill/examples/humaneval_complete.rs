@@ -17,7 +17,10 @@
 //! `pipeline` and `raw` share ONE generation (see [`complete_pipeline_and_raw`]):
 //! `Completer::generate_raw` runs once and `Completer::postprocess` turns its text into both
 //! arms' completions, so they differ only in post-processing. Both report that generation's
-//! `ms`, token figures and `source`.
+//! `ms`, token figures and `source`. With the `raw` arm the generation runs past the point
+//! where post-processing cuts (`CompletionSettings::stop_at_cut` off), so that arm sees what the
+//! model would have written; `--arm pipeline` alone stops there, as the server does, and its
+//! `ms` is an editor's.
 //!
 //! Layout (`--layout indent|editor|literal`, default `indent`): HumanEval's prefix ends at a line
 //! start and its suffix usually starts with the next line's code.
@@ -177,6 +180,9 @@ fn settings(options: &Options) -> CompletionSettings {
         in_comments: true,
         in_strings: true,
         postprocess: true,
+        // The `raw` arm reads the model's output past post-processing's cut: decode all of it
+        // then, as an editor's pipeline (`--arm pipeline` alone) would not.
+        stop_at_cut: !options.arms.contains(&Arm::Raw),
         ..CompletionSettings::default()
     }
 }
@@ -287,6 +293,7 @@ async fn complete_naive(engine: &Arc<dyn Engine>, options: &Options, prefix: &st
         temperature: 0.0,
         top_p: None,
         seed: Some(0),
+        cut: None,
     };
     let started = Instant::now();
     let result = engine.generate(request).collect().await;

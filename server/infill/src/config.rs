@@ -91,6 +91,7 @@ impl From<&CompletionConfig> for CompletionSettings {
             prefix_bytes: config.prefix_bytes,
             suffix_bytes: config.suffix_bytes,
             postprocess: true,
+            stop_at_cut: true,
         }
     }
 }

@@ -44,8 +44,8 @@ use tokio::sync::mpsc;
 use crate::config::{Backend, EngineConfig};
 use crate::{
     Capabilities, EndpointState, EndpointStatus, Engine, EngineError, FinishReason, GenerateEvent,
-    GenerateRequest, Generation, GenerationStats, ModelFamily, PromptInput, RemoteStatus,
-    stop_holdback, truncate_at_stop,
+    GenerateRequest, Generation, GenerationStats, ModelFamily, OutputCut, PromptInput,
+    RemoteStatus, output_ends, stop_holdback,
 };
 use endpoints::*;
 use sse::LineBuffer;
@@ -324,6 +324,7 @@ impl RemoteEngine {
 struct Output<'a> {
     events: &'a mpsc::Sender<GenerateEvent>,
     stop: Vec<String>,
+    cut: Option<OutputCut>,
     max_tokens: usize,
     time_budget: Option<Duration>,
     started: Instant,
@@ -352,7 +353,7 @@ impl Output<'_> {
             }
             self.generated += 1;
             self.produced.push_str(&piece.text);
-            if truncate_at_stop(&mut self.produced, &self.stop) {
+            if output_ends(&mut self.produced, &self.stop, self.cut.as_ref(), self.sent) {
                 return Some(FinishReason::Stop);
             }
             let ready = self.produced.len() - stop_holdback(&self.produced, &self.stop);
@@ -430,6 +431,7 @@ async fn run(
     let mut output = Output {
         events,
         stop: request.stop.clone(),
+        cut: request.cut.clone(),
         max_tokens: request.max_tokens.max(1),
         time_budget: request.time_budget,
         started,

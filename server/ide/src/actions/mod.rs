@@ -280,6 +280,7 @@ pub(crate) async fn ask(
         temperature: 0.0,
         top_p: None,
         seed: Some(0),
+        cut: None,
     };
     Ok(engine.generate(request).collect().await?.text)
 }

@@ -16,7 +16,9 @@ use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use infill_engine::{Engine, EngineError, GenerateRequest, GenerationStats, PromptInput};
+use infill_engine::{
+    Engine, EngineError, GenerateRequest, GenerationStats, OutputCut, PromptInput,
+};
 use serde::Serialize;
 
 pub use input::{CompletionInput, FileLabel};
@@ -45,6 +47,10 @@ pub struct CompletionSettings {
     pub suffix_bytes: usize,
     /// Apply the post-processing filters (off only for measurements).
     pub postprocess: bool,
+    /// Stop decoding a multi-line suggestion where post-processing cuts it
+    /// ([`postprocess::settled_end`]) instead of at `max_tokens` (off only for measurements
+    /// that read the model's output past the cut).
+    pub stop_at_cut: bool,
 }
 
 impl Default for CompletionSettings {
@@ -58,6 +64,7 @@ impl Default for CompletionSettings {
             prefix_bytes: 6000,
             suffix_bytes: 1500,
             postprocess: true,
+            stop_at_cut: true,
         }
     }
 }
@@ -212,6 +219,8 @@ impl Completer {
             temperature: 0.0,
             top_p: None,
             seed: Some(0),
+            cut: (settings.stop_at_cut && settings.postprocess && *shape == Shape::MultiLine)
+                .then(|| cut_rule(input, *shape, postprocess_config(&settings))),
         }
     }
 
@@ -323,6 +332,27 @@ impl Completer {
         tracing::debug!(raw = %raw.text, "completion raw output");
         Ok(raw)
     }
+}
+
+/// The engine's early stop for a suggestion at the cursor of `input`: the output ends where
+/// [`postprocess::settled_end`] says post-processing has cut it for good.
+fn cut_rule(input: &CompletionInput, shape: Shape, config: PostprocessConfig) -> OutputCut {
+    let cursor = floor_char_boundary(&input.text, input.cursor);
+    let text: Arc<str> = Arc::from(input.text.as_str());
+    let tree = input.tree.clone();
+    let language = input.language.clone();
+    OutputCut::new(move |raw: &str| {
+        postprocess::settled_end(&PostprocessInput {
+            prefix: &text[..cursor],
+            suffix: &text[cursor..],
+            tree: tree.as_ref(),
+            cursor,
+            language: language.as_deref(),
+            raw,
+            shape,
+            config: config.clone(),
+        })
+    })
 }
 
 /// The post-processing configuration that completion settings ask for.

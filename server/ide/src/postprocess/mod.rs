@@ -220,6 +220,67 @@ pub fn postprocess(input: &PostprocessInput<'_>) -> Option<String> {
     Some(restore_line_endings(text, cursor.uses_crlf()))
 }
 
+/// Whether the model may stop: `Some(raw.len())` once post-processing has cut `input.raw` so
+/// that nothing the model writes next can reach the suggestion. Checked after every token while
+/// generating ([`infill_engine::OutputCut`]), so that decoding follows what the user will see
+/// instead of running to `max_tokens`.
+///
+/// The filters decide line by line from what precedes (indentation against the block, the line
+/// count, brackets, repeats), so the suggestion of the output so far settles when:
+///
+/// * right after a newline, it does not end with the last complete line as written (a dropped
+///   line, a shortened one, `max_lines` reached);
+/// * on a line that has its first character (so its indentation is known), it leaves that line
+///   out (a dedent past the block, a new top-level definition). Not when the line starts with a
+///   closing bracket (the block's end, kept or not by what follows it on the line), nor when it
+///   could still become the rest of the cursor's line or the document's next line, which the
+///   suffix filter drops only when it repeats them whole.
+///
+/// `None` for the single-line shape, whose stop sequence is the newline, while the suggestion is
+/// empty, and on its first line.
+pub fn settled_end(input: &PostprocessInput<'_>) -> Option<usize> {
+    if input.shape != Shape::MultiLine {
+        return None;
+    }
+    let normalized = filters::normalize_line_endings_of(input.raw);
+    let (complete, partial) = normalized.rsplit_once('\n')?;
+    let complete_line = last_line_of(complete)?;
+    let suggestion = postprocess(input)?;
+    let shown = last_line_of(&suggestion)?;
+    let partial = partial.trim();
+    let cursor = input.cursor_context();
+    let line_rest = cursor.line_rest().trim();
+    let next_line =
+        cursor.following_lines().lines().map(str::trim).find(|line| !line.is_empty()).unwrap_or("");
+    let cut = if partial.is_empty() {
+        shown != complete_line
+    } else {
+        // A shortened line (a repeat of the suffix cut off its end) may grow back, and a closing
+        // bracket may end the block (kept) or start a dropped line: wait for the line.
+        !partial.starts_with(shown)
+            && !partial.starts_with([')', ']', '}'])
+            && ![line_rest, next_line]
+                .iter()
+                .any(|text| !text.is_empty() && text.starts_with(partial))
+    };
+    if !cut {
+        return None;
+    }
+    // The suffix filter reads the output's tail: check that what the model could write next
+    // (the suffix's own text above all) leaves the suggestion as it is.
+    let settled = ["x", "\n", line_rest, next_line].iter().all(|more| {
+        let longer = format!("{}{more}", input.raw);
+        postprocess(&PostprocessInput { raw: &longer, ..input.clone() }).as_ref()
+            == Some(&suggestion)
+    });
+    settled.then_some(input.raw.len())
+}
+
+/// The last non-blank line of `text`, trimmed.
+fn last_line_of(text: &str) -> Option<&str> {
+    text.lines().map(str::trim).rfind(|line| !line.is_empty())
+}
+
 /// The "post-processing off" arm of the quality benchmark: only the stop/newline rule. The raw
 /// text is cut to its first line, or to `max_lines` lines where `input.shape` is multi-line;
 /// nothing is suppressed, deduplicated or re-indented. `None` only when the result is blank.

@@ -89,6 +89,7 @@ fn options(body: &Value, input: PromptInput, stop: Vec<String>) -> Result<Genera
         temperature: number(options, "temperature")?.unwrap_or(0.8).max(0.0) as f32,
         top_p: number(options, "top_p")?.map(|p| p as f32),
         seed: options.get("seed").and_then(Value::as_u64),
+        cut: None,
     })
 }
 

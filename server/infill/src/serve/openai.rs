@@ -72,6 +72,7 @@ fn sampling(
         temperature: temperature as f32,
         top_p: number(body, "top_p")?.map(|p| p as f32),
         seed: body.get("seed").and_then(Value::as_u64),
+        cut: None,
     })
 }
 

@@ -184,6 +184,7 @@ export interface StatusResult {
     requests: number;
     suggestions: number;
     engine_requests: number;
+    short_prompt?: number;
     typed_through: number;
     cache_hits: number;
     accepted: number;
@@ -226,7 +227,9 @@ export function formatStatus(status: StatusResult, facts: ClientFacts): string {
   rows.push(['Requests', `${s.requests} (${s.suggestions} with a suggestion)`]);
   rows.push([
     'Sources',
-    `${s.engine_requests} generated, ${s.typed_through} typed through, ${s.cache_hits} from the cache`,
+    `${s.engine_requests} generated` +
+      (s.short_prompt ? ` (${s.short_prompt} from a short prompt while the full one warmed)` : '') +
+      `, ${s.typed_through} typed through, ${s.cache_hits} from the cache`,
   ]);
   rows.push([
     'Accepted',

@@ -81,6 +81,7 @@ test('the status document lists the engine, the model and the statistics', () =>
       requests: 10,
       suggestions: 8,
       engine_requests: 5,
+      short_prompt: 1,
       typed_through: 2,
       cache_hits: 1,
       accepted: 3,
@@ -94,6 +95,7 @@ test('the status document lists the engine, the model and the statistics', () =>
   assert.match(text, /\| Model \| SmolLM2-135M \|/);
   assert.match(text, /\| Accepted \| 3 whole, 1 in part \(38% of suggestions\) \|/);
   assert.match(text, /\| Median latency \| 120 ms \|/);
+  assert.match(text, /\| Sources \| 5 generated \(1 from a short prompt while the full one warmed\), 2 typed through, 1 from the cache \|/);
   const loading = formatStatus({ ...status, engine: 'loading', capabilities: null }, {
     binary: 'b',
     delivery: 'ghost text',

@@ -229,6 +229,11 @@ impl Generation {
         self.events.recv().await
     }
 
+    /// The next event if one is already there, without waiting.
+    pub fn try_next(&mut self) -> Option<GenerateEvent> {
+        self.events.try_recv().ok()
+    }
+
     /// Reads events until `n` text deltas have arrived or the generation ended; returns how many
     /// deltas arrived.
     pub async fn wait_for_deltas(&mut self, n: usize) -> usize {

@@ -167,7 +167,11 @@ impl Engine for ScriptedEngine {
                     break;
                 }
                 if !reply.token_delay.is_zero() {
-                    tokio::time::sleep(reply.token_delay).await;
+                    // A cancel ends the wait, as a real engine stops within its current step.
+                    tokio::select! {
+                        _ = tokio::time::sleep(reply.token_delay) => {}
+                        _ = sender.closed() => {}
+                    }
                 }
                 if sender.is_closed() {
                     reason = FinishReason::Cancelled;

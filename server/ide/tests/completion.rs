@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use infill_engine::{ModelFamily, ScriptedEngine, ScriptedReply};
+use infill_engine::{ContextFile, ModelFamily, ScriptedEngine, ScriptedReply};
 use infill_ide::completion::{
     Completer, CompletionInput, CompletionSettings, FileLabel, SuggestionSource,
 };
@@ -220,4 +220,104 @@ async fn the_model_stops_where_post_processing_cuts_a_multi_line_suggestion() {
         generated[1] < generated[0],
         "tokens generated without and with the cut: {generated:?}"
     );
+}
+
+/// A long Python file (some 6 KB before the cursor after `total = `) with a context file: its
+/// full prompt is cold for a new completer.
+fn long_cart(typed: &str) -> CompletionInput {
+    let mut document = String::new();
+    for i in 0..150 {
+        document.push_str(&format!("def helper_{i}(x):\n    return x + {i}\n\n"));
+    }
+    document.push_str(&format!("def checkout(items):\n    total = {typed}$0\n    return total\n"));
+    let mut input = input(&document);
+    input.context = vec![ContextFile {
+        path: "pricing.py".into(),
+        text: "def compute_total(items):\n    return sum(items)\n".into(),
+    }];
+    input
+}
+
+async fn until_warm(completer: &Completer) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while completer.warming() {
+        assert!(std::time::Instant::now() < deadline, "the warm-up never ended");
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_cold_prompt_answers_from_a_short_prompt_and_warms_the_full_one() {
+    let engine = Arc::new(ScriptedEngine::with_responder(ModelFamily::PrefixOnly, |_| {
+        ScriptedReply::text("compute_total(items)")
+    }));
+    let completer = completer(&engine);
+
+    let first = completer.complete(long_cart("")).await.unwrap().expect("a suggestion");
+    assert_eq!(first.source, SuggestionSource::ShortPrompt);
+    assert_eq!(first.text, "compute_total(items)");
+    let prompts = engine.prompts();
+    assert_eq!(prompts.len(), 2, "the short prompt, then the full one warming");
+    let (short, full) = (&prompts[0], &prompts[1]);
+    assert!(short.len() <= 600, "{} bytes", short.len());
+    assert!(short.ends_with("    total =") && !short.contains("compute_total"), "{short:?}");
+    assert!(full.contains("def compute_total(items)") && full.contains("def helper_100"));
+    until_warm(&completer).await;
+
+    // The next keystroke (not the suggestion's start) uses the full, now warm, prompt.
+    let next = completer.complete(long_cart("x")).await.unwrap().expect("a suggestion");
+    assert_eq!(next.source, SuggestionSource::Engine);
+    let prompts = engine.prompts();
+    assert_eq!(prompts.len(), 3);
+    assert!(prompts[2].contains("def compute_total(items)") && prompts[2].ends_with("total = x"));
+    assert!(!completer.warming());
+}
+
+#[tokio::test]
+async fn a_request_while_the_full_prompt_warms_stops_the_warm_up_and_answers_short_again() {
+    let engine = Arc::new(ScriptedEngine::with_responder(ModelFamily::PrefixOnly, |prompt| {
+        if prompt.contains("compute_total") {
+            // The full prompt: slow, as a cold prefill is.
+            ScriptedReply::slow("compute_total(items)", std::time::Duration::from_secs(30))
+        } else {
+            ScriptedReply::text("sum(items)")
+        }
+    }));
+    let completer = completer(&engine);
+    let first = completer.complete(long_cart("")).await.unwrap().expect("a suggestion");
+    assert_eq!(first.source, SuggestionSource::ShortPrompt);
+    assert!(completer.warming());
+    assert_eq!(engine.running(), 1, "the warm-up runs");
+
+    let next = completer.complete(long_cart("y")).await.unwrap().expect("a suggestion");
+    assert_eq!(next.source, SuggestionSource::ShortPrompt, "still cold: short again");
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    assert_eq!(engine.running(), 1, "the first warm-up was cancelled, a new one runs");
+    assert_eq!(engine.prompts().len(), 4);
+}
+
+#[tokio::test]
+async fn without_fast_first_answers_or_for_a_short_file_the_full_prompt_answers() {
+    let engine = Arc::new(ScriptedEngine::with_responder(ModelFamily::PrefixOnly, |_| {
+        ScriptedReply::text("compute_total(items)")
+    }));
+    let settings =
+        CompletionSettings { fast_first_prefix_bytes: 0, ..CompletionSettings::default() };
+    let completer = Completer::new(engine.clone(), settings);
+    let first = completer.complete(long_cart("")).await.unwrap().expect("a suggestion");
+    assert_eq!(first.source, SuggestionSource::Engine);
+    assert_eq!(engine.prompts().len(), 1);
+    assert!(!completer.warming());
+
+    let engine = Arc::new(ScriptedEngine::with_responder(ModelFamily::PrefixOnly, |_| {
+        ScriptedReply::text("compute_total(items)")
+    }));
+    let completer = completer_for(&engine);
+    let short_file = completer.complete(input(CART)).await.unwrap().expect("a suggestion");
+    assert_eq!(short_file.source, SuggestionSource::Engine, "a small prompt is never cold");
+    assert_eq!(engine.prompts().len(), 1);
+}
+
+fn completer_for(engine: &Arc<ScriptedEngine>) -> Completer {
+    completer(engine)
 }

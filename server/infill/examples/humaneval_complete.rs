@@ -183,6 +183,8 @@ fn settings(options: &Options) -> CompletionSettings {
         // The `raw` arm reads the model's output past post-processing's cut: decode all of it
         // then, as an editor's pipeline (`--arm pipeline` alone) would not.
         stop_at_cut: !options.arms.contains(&Arm::Raw),
+        // Every task is a new file: measure the full prompt's answer.
+        fast_first_prefix_bytes: 0,
         ..CompletionSettings::default()
     }
 }
@@ -224,6 +226,7 @@ fn source_name(source: SuggestionSource) -> &'static str {
         SuggestionSource::Engine => "engine",
         SuggestionSource::TypedThrough => "typed_through",
         SuggestionSource::Cache => "cache",
+        SuggestionSource::ShortPrompt => "short_prompt",
     }
 }
 

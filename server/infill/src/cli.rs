@@ -104,13 +104,16 @@ pub async fn complete(config: &Config, location: &Location, json: bool) -> anyho
 
 /// The settings of `infill complete`. It is an explicit request at a position the user chose,
 /// like an editor's manual trigger, so it differs from the configuration in two documented ways:
-/// it completes inside comments and strings too, and its time budget is at least 60 s (a cold
-/// prompt on a slow CPU must still answer). Everything else is the `[completion]` configuration.
+/// it completes inside comments and strings too, its time budget is at least 60 s (a cold
+/// prompt on a slow CPU must still answer), and it always answers from the full prompt (no fast
+/// first answer: there is no next keystroke to warm it for). Everything else is the
+/// `[completion]` configuration.
 pub fn explicit_request_settings(config: &CompletionConfig) -> CompletionSettings {
     let mut settings = CompletionSettings::from(config);
     settings.in_comments = true;
     settings.in_strings = true;
     settings.time_budget = settings.time_budget.max(std::time::Duration::from_secs(60));
+    settings.fast_first_prefix_bytes = 0;
     settings
 }
 

@@ -59,6 +59,10 @@ pub struct CompletionConfig {
     pub prefix_bytes: usize,
     /// Bytes after the cursor (FIM models, and post-processing).
     pub suffix_bytes: usize,
+    /// A fast first answer while the full prompt is cold: this many bytes before the cursor and
+    /// no workspace context, while the full prompt is computed in the background for the next
+    /// keystrokes. 0 always waits for the full prompt.
+    pub fast_first_prefix_bytes: usize,
 }
 
 /// The defaults are the pipeline's own ([`CompletionSettings::default`]): one source of truth.
@@ -75,6 +79,7 @@ impl Default for CompletionConfig {
             in_strings: settings.in_strings,
             prefix_bytes: settings.prefix_bytes,
             suffix_bytes: settings.suffix_bytes,
+            fast_first_prefix_bytes: settings.fast_first_prefix_bytes,
         }
     }
 }
@@ -92,6 +97,7 @@ impl From<&CompletionConfig> for CompletionSettings {
             suffix_bytes: config.suffix_bytes,
             postprocess: true,
             stop_at_cut: true,
+            fast_first_prefix_bytes: config.fast_first_prefix_bytes,
         }
     }
 }

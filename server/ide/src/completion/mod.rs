@@ -17,7 +17,8 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use infill_engine::{
-    Engine, EngineError, GenerateRequest, GenerationStats, OutputCut, PromptInput,
+    Engine, EngineError, GenerateEvent, GenerateRequest, Generation, GenerationStats, OutputCut,
+    PromptInput,
 };
 use serde::Serialize;
 
@@ -51,7 +52,16 @@ pub struct CompletionSettings {
     /// ([`postprocess::settled_end`]) instead of at `max_tokens` (off only for measurements
     /// that read the model's output past the cut).
     pub stop_at_cut: bool,
+    /// A fast first answer: while the full prompt is cold (more than [`COLD_TAIL_BYTES`] of it
+    /// not yet computed), answer from a short prompt, this many bytes of the file before the
+    /// cursor and no workspace context, then compute the full prompt in the background so
+    /// that later keystrokes get the whole context. 0 always uses the full prompt.
+    pub fast_first_prefix_bytes: usize,
 }
+
+/// The uncached part of a full prompt, in bytes, above which it is cold: some 500 tokens,
+/// several seconds of prompt processing on a small CPU.
+pub const COLD_TAIL_BYTES: usize = 2048;
 
 impl Default for CompletionSettings {
     fn default() -> Self {
@@ -65,6 +75,7 @@ impl Default for CompletionSettings {
             suffix_bytes: 1500,
             postprocess: true,
             stop_at_cut: true,
+            fast_first_prefix_bytes: 512,
         }
     }
 }
@@ -79,6 +90,9 @@ pub enum SuggestionSource {
     TypedThrough,
     /// The identical-request cache: the same prompt was answered before.
     Cache,
+    /// A new generation from the short prompt of a fast first answer, while the full prompt
+    /// was still cold (see [`CompletionSettings::fast_first_prefix_bytes`]).
+    ShortPrompt,
 }
 
 /// Text to insert at the cursor.
@@ -130,6 +144,11 @@ pub struct Completer {
     settings: RwLock<CompletionSettings>,
     last: Mutex<Option<LastSuggestion>>,
     cache: Mutex<VecDeque<(u64, String)>>,
+    /// The last full prompt whose whole KV the engine computed (a generation or a warm-up
+    /// finished on it).
+    warm: Arc<Mutex<Option<Arc<str>>>>,
+    /// The background computation of a cold full prompt, if one runs, and its prompt.
+    warmup: Mutex<Option<(Generation, Arc<str>)>>,
 }
 
 impl std::fmt::Debug for Completer {
@@ -154,7 +173,75 @@ impl Completer {
             settings: RwLock::new(settings),
             last: Mutex::new(None),
             cache: Mutex::new(VecDeque::new()),
+            warm: Arc::new(Mutex::new(None)),
+            warmup: Mutex::new(None),
         }
+    }
+
+    /// Whether a full prompt is warming in the background (a fast first answer's follow-up).
+    pub fn warming(&self) -> bool {
+        let mut warmup = self.warmup.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((generation, prompt)) = warmup.as_mut()
+            && Self::warmup_ended(&self.warm, generation, prompt)
+        {
+            *warmup = None;
+        }
+        warmup.is_some()
+    }
+
+    /// Reads what the warm-up sent so far; `true` once it ended (its prompt is warm when it
+    /// ended well).
+    fn warmup_ended(
+        warm: &Mutex<Option<Arc<str>>>,
+        generation: &mut Generation,
+        prompt: &str,
+    ) -> bool {
+        while let Some(event) = generation.try_next() {
+            match event {
+                GenerateEvent::Delta(_) => {}
+                GenerateEvent::Done { .. } => {
+                    Self::mark_warm(warm, prompt);
+                    tracing::debug!(bytes = prompt.len(), "full prompt warm");
+                    return true;
+                }
+                GenerateEvent::Failed(_) => return true,
+            }
+        }
+        false
+    }
+
+    /// Stops the background computation of a full prompt (noting first whether it finished);
+    /// the engine keeps the chunks it computed, so the next warm-up or request resumes there.
+    fn cancel_warmup(&self) {
+        if let Some((mut generation, prompt)) =
+            self.warmup.lock().unwrap_or_else(|e| e.into_inner()).take()
+        {
+            Self::warmup_ended(&self.warm, &mut generation, &prompt);
+        }
+    }
+
+    /// Bytes of `prompt` past its common prefix with the last warm prompt.
+    fn cold_tail(&self, prompt: &str) -> usize {
+        let warm = self.warm.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let common = warm
+            .map_or(0, |warm| warm.bytes().zip(prompt.bytes()).take_while(|(a, b)| a == b).count());
+        prompt.len() - common
+    }
+
+    fn mark_warm(warm: &Mutex<Option<Arc<str>>>, prompt: &str) {
+        *warm.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::from(prompt));
+    }
+
+    /// Computes `request`'s prompt in the background (one token, no budget), replacing any
+    /// warm-up that runs; once it ends well, its prompt is warm.
+    fn start_warmup(&self, mut request: GenerateRequest) {
+        let PromptInput::Text(prompt) = &request.input else { return };
+        let prompt: Arc<str> = Arc::from(prompt.as_str());
+        request.max_tokens = 1;
+        request.time_budget = None;
+        request.cut = None;
+        let generation = self.engine.generate(request);
+        *self.warmup.lock().unwrap_or_else(|e| e.into_inner()) = Some((generation, prompt));
     }
 
     /// The engine.
@@ -203,7 +290,17 @@ impl Completer {
 
     /// Builds the engine request for `input`: the prompt in the model's template and the stops.
     pub fn request(&self, input: &CompletionInput, shape: &Shape) -> GenerateRequest {
-        let settings = self.settings();
+        self.request_with(input, shape, &self.settings())
+    }
+
+    /// [`Completer::request`] with the given settings.
+    fn request_with(
+        &self,
+        input: &CompletionInput,
+        shape: &Shape,
+        settings: &CompletionSettings,
+    ) -> GenerateRequest {
+        let settings = settings.clone();
         let family = self.engine.capabilities().family;
         let rendered = render(&family, input, &settings);
         let mut stop = rendered.stop;
@@ -250,7 +347,20 @@ impl Completer {
                 elapsed: started.elapsed(),
             }));
         }
-        let raw = self.generate_shaped(&input, shape).await?;
+        self.cancel_warmup();
+        let request = self.request(&input, &shape);
+        let raw = match self.short_request(&input, &shape, &request, &settings) {
+            Some(short) => {
+                let raw = self.generate_request(short, shape, false).await;
+                // Whatever the short answer did, the full prompt starts warming for the next
+                // keystrokes (after the short generation, which holds the engine meanwhile).
+                self.start_warmup(request);
+                let mut raw = raw?;
+                raw.source = SuggestionSource::ShortPrompt;
+                raw
+            }
+            None => self.generate_request(request, shape, true).await?,
+        };
         let Some(text) = postprocess_raw(&input, &raw, &config, settings.postprocess) else {
             return Ok(None);
         };
@@ -294,13 +404,48 @@ impl Completer {
         postprocess_raw(input, raw, &postprocess_config(&self.settings()), filters)
     }
 
+    /// The short request of a fast first answer for `input`, when its full `request` is cold
+    /// and fast first answers are on; `None` otherwise.
+    fn short_request(
+        &self,
+        input: &CompletionInput,
+        shape: &Shape,
+        request: &GenerateRequest,
+        settings: &CompletionSettings,
+    ) -> Option<GenerateRequest> {
+        let bytes = settings.fast_first_prefix_bytes;
+        let PromptInput::Text(prompt) = &request.input else { return None };
+        if bytes == 0 || self.cold_tail(prompt) <= COLD_TAIL_BYTES {
+            return None;
+        }
+        let short_settings = CompletionSettings {
+            prefix_bytes: bytes,
+            suffix_bytes: settings.suffix_bytes.min(bytes / 2),
+            ..settings.clone()
+        };
+        let short_input = CompletionInput { context: Vec::new(), ..input.clone() };
+        let short = self.request_with(&short_input, shape, &short_settings);
+        let PromptInput::Text(short_prompt) = &short.input else { return None };
+        (short_prompt.len() + COLD_TAIL_BYTES / 2 < prompt.len()).then_some(short)
+    }
+
     /// The cache's answer to the request for `input` in `shape`, else the engine's.
     async fn generate_shaped(
         &self,
         input: &CompletionInput,
         shape: Shape,
     ) -> Result<RawCompletion, CompletionError> {
-        let request = self.request(input, &shape);
+        self.generate_request(self.request(input, &shape), shape, true).await
+    }
+
+    /// The cache's answer to `request`, else the engine's; with `full`, the prompt is warm
+    /// once the engine answered it.
+    async fn generate_request(
+        &self,
+        request: GenerateRequest,
+        shape: Shape,
+        full: bool,
+    ) -> Result<RawCompletion, CompletionError> {
         let PromptInput::Text(prompt) = &request.input else {
             unreachable!("completion prompts are text")
         };
@@ -315,7 +460,11 @@ impl Completer {
                 RawCompletion { text, shape, source: SuggestionSource::Cache, stats: None }
             }
             None => {
+                let prompt = prompt.clone();
                 let done = self.engine.generate(request).collect().await?;
+                if full {
+                    Self::mark_warm(&self.warm, &prompt);
+                }
                 let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
                 cache.push_back((key, done.text.clone()));
                 if cache.len() > CACHE_ENTRIES {

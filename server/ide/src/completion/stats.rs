@@ -17,6 +17,9 @@ pub struct CompletionStats {
     pub suggestions: u64,
     /// Suggestions from a new generation.
     pub engine_requests: u64,
+    /// Suggestions from the short prompt of a fast first answer (also counted in
+    /// `engine_requests`).
+    pub short_prompt: u64,
     /// Suggestions from typed-through reuse.
     pub typed_through: u64,
     /// Suggestions from the identical-request cache.
@@ -37,6 +40,10 @@ impl CompletionStats {
             self.suggestions += 1;
             match s.source {
                 SuggestionSource::Engine => self.engine_requests += 1,
+                SuggestionSource::ShortPrompt => {
+                    self.engine_requests += 1;
+                    self.short_prompt += 1;
+                }
                 SuggestionSource::TypedThrough => self.typed_through += 1,
                 SuggestionSource::Cache => self.cache_hits += 1,
             }

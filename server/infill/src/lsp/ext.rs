@@ -183,6 +183,8 @@ pub struct StatusStats {
     pub suggestions: u64,
     /// Suggestions the engine generated.
     pub engine_requests: u64,
+    /// Of those, from the short prompt of a fast first answer while the full prompt was cold.
+    pub short_prompt: u64,
     /// Suggestions reused while the user typed their start.
     pub typed_through: u64,
     /// Suggestions from the identical-request cache.
@@ -203,6 +205,7 @@ impl From<&CompletionStats> for StatusStats {
             requests: stats.requests,
             suggestions: stats.suggestions,
             engine_requests: stats.engine_requests,
+            short_prompt: stats.short_prompt,
             typed_through: stats.typed_through,
             cache_hits: stats.cache_hits,
             accepted: stats.accepted,
@@ -270,6 +273,7 @@ impl TraceParams {
             source: suggestion.map(|s| {
                 match s.source {
                     SuggestionSource::Engine => "engine",
+                    SuggestionSource::ShortPrompt => "short_prompt",
                     SuggestionSource::TypedThrough => "typed_through",
                     SuggestionSource::Cache => "cache",
                 }

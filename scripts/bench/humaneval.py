@@ -29,6 +29,7 @@ Usage:
   python3 scripts/bench/humaneval.py                       # both files, pipeline+raw and naive
   python3 scripts/bench/humaneval.py --limit 10 --arms pipeline,raw
   python3 scripts/bench/humaneval.py --score-only           # re-score saved completions
+  python3 scripts/bench/humaneval.py --arms pipeline --stop-at-cut   # decoding stops at the cut
 """
 
 from __future__ import annotations
@@ -232,6 +233,10 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1, help="parallel test subprocesses")
     parser.add_argument("--out", type=Path, default=Path("/tmp/infill-humaneval"))
     parser.add_argument("--score-only", action="store_true", help="do not generate; score saved results")
+    parser.add_argument("--stop-at-cut", action="store_true",
+                        help="generate the pipeline arm alone, which stops decoding where post-processing "
+                             "cuts (as the server does); without it the pipeline shares its generation "
+                             "with the raw arm, which must decode past the cut")
     parser.add_argument("--fresh", action="store_true", help="discard saved results first")
     args = parser.parse_args()
 
@@ -248,7 +253,7 @@ def main() -> None:
         tasks = load_tasks(DATA / FILES[short], args.pick)
         if args.limit:
             tasks = tasks[: args.limit]
-        name = f"{short}-{args.pick}-{args.layout}-t{args.max_tokens}"
+        name = f"{short}-{args.pick}-{args.layout}-t{args.max_tokens}" + ("-cut" if args.stop_at_cut else "")
         if args.fresh and not args.score_only:
             for arm in model_arms:
                 result_path(args.out, name, arm).unlink(missing_ok=True)
@@ -258,6 +263,10 @@ def main() -> None:
             if group and not args.score_only:
                 # Generate both shared arms together even if only one was asked for.
                 shared = ["pipeline", "raw"] if group != ["naive"] else group
+                if args.stop_at_cut and shared != ["naive"]:
+                    if "raw" in arms:
+                        raise SystemExit("--stop-at-cut generates the pipeline arm alone: drop raw from --arms")
+                    shared = ["pipeline"]
                 wall = generate(tasks, shared, args.out, name, args)
                 timings.append((short, ",".join(shared), wall))
         for arm in arms:

@@ -14,6 +14,10 @@ the line kept) and types the rest of the line one character at a time with incre
 * Every later keystroke comes after a seeded pause of 60-180 ms and never waits for an answer:
   the server supersedes the previous request itself and answers it with -32800.
 
+With `--focus-pause S`, each file is opened, `infill/didFocus` is sent at the target position
+(as the Neovim and VS Code plugins do when a file is shown or the cursor rests) and the user
+pauses S seconds before typing: the server prefetches the prompt meanwhile.
+
 Then it measures cancellation: a completion at a fresh position (the end of a block-opening line
 near the top of a file the replay did not type in, after one unmeasured warm-up request there),
 `$/cancelRequest` after ~150 ms, and `infill/status` polled every 2 ms until `engine_busy` is 0.
@@ -259,6 +263,11 @@ def replay(server: Server, root: Path, targets: list[dict], rng: random.Random, 
         line = target["line"]
         character = utf16_len(target["before"].split("\n")[-1])
         time.sleep(0.3)  # the editor shows the file before the first keystroke
+        if args.focus_pause > 0:
+            # A plugin says where the cursor rests; the user reads for a while before typing.
+            server.notify("infill/didFocus", {"textDocument": {"uri": uri},
+                                              "position": {"line": line, "character": character}})
+            time.sleep(deadline.left(args.focus_pause))
         next_key = time.monotonic()
         pending = []
         # Until the file's first cold request is answered, the user pauses after each keystroke
@@ -339,10 +348,14 @@ def attach_traces(records: list[dict], root: Path, traces: list[tuple[float, dic
             record["trace"] = found.pop(0)
 
 
+# Trace sources of a new generation: the full prompt, or the short prompt of a fast first answer.
+ENGINE_SOURCES = ("engine", "short_prompt")
+
+
 def engine_tokens(record: dict, field: str) -> int | None:
     """`prompt_tokens` or `computed_tokens` of the record's trace, when the engine answered."""
     trace = record.get("trace") or {}
-    return trace.get(field) if trace.get("source") == "engine" else None
+    return trace.get(field) if trace.get("source") in ENGINE_SOURCES else None
 
 
 def cancellation(server: Server, root: Path, path: str, args) -> list[dict]:
@@ -417,10 +430,12 @@ def fmt(value, unit="") -> str:
 
 def classify(record: dict) -> str:
     """An answered request's kind, from its trace's `source`: `engine` (a suggestion the engine
-    generated), `reuse` (a suggestion from typed-through or the identical-request cache) or
-    `empty` (no suggestion: suppressed, nothing left after post-processing, or stale)."""
+    generated, from the full prompt or, while that was cold, a short one), `reuse` (a suggestion
+    from typed-through or the identical-request cache) or `empty` (no suggestion: suppressed,
+    nothing left after post-processing, or stale)."""
     if record.get("text"):
-        return "engine" if (record.get("trace") or {}).get("source") == "engine" else "reuse"
+        source = (record.get("trace") or {}).get("source")
+        return "engine" if source in ENGINE_SOURCES else "reuse"
     return "empty"
 
 
@@ -495,7 +510,8 @@ def report(records: list[dict], trials: list[dict], final: dict, args, elapsed: 
     if final:
         stats = final.get("stats", {})
         print(f"- server stats: requests {stats.get('requests')}, suggestions {stats.get('suggestions')} "
-              f"(engine {stats.get('engine_requests')}, typed_through {stats.get('typed_through')}, "
+              f"(engine {stats.get('engine_requests')}, of them from a short prompt {stats.get('short_prompt')}, "
+              f"typed_through {stats.get('typed_through')}, "
               f"cache_hits {stats.get('cache_hits')}), median_latency_ms {stats.get('median_latency_ms')}")
     if trials:
         print("- cancel trials (ms from $/cancelRequest): idle after "
@@ -820,6 +836,9 @@ def main() -> None:
     parser.add_argument("--cancel-max-offset", type=int, default=3000,
                         help="cancel trials use lines starting before this byte offset")
     parser.add_argument("--max-seconds", type=float, default=1200.0, help="bound on each replay")
+    parser.add_argument("--focus-pause", type=float, default=0.0, metavar="S",
+                        help="after opening each file, send infill/didFocus at the target (as the "
+                             "plugins do) and pause S seconds before typing")
     parser.add_argument("--ready-timeout", type=float, default=180.0)
     parser.add_argument("--log", default="warn", help="INFILL_LOG for the server (its stderr goes "
                         "to the --json file's log_tail)")

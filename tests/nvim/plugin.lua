@@ -1,7 +1,7 @@
 -- The Neovim plugin in editors/neovim, as a user installs it: setup() starts infill for Python,
 -- the plugin's keys fall through to what they did before while nothing is shown, accept-word and
--- accept take the ghost text, :InfillRefactor asks for its instruction, and :InfillStatus and
--- :checkhealth infill report.
+-- accept take the ghost text, :InfillRefactor asks for its instruction, a resting cursor is sent
+-- as infill/didFocus, and :InfillStatus and :checkhealth infill report.
 local here = vim.fn.fnamemodify(debug.getinfo(1, 'S').source:sub(2), ':h')
 local h = dofile(here .. '/harness.lua')
 vim.opt.runtimepath:prepend(vim.fn.fnamemodify(here .. '/../../editors/neovim', ':p'))
@@ -91,6 +91,23 @@ end
 
 -- 3. Suggestions on: ghost text appears; accept its first word, then the rest.
 vim.cmd('InfillToggle')
+
+-- Where the cursor rests goes to the server (infill/didFocus), which prefetches the prompt there.
+local focused
+local client_notify = client.notify
+client.notify = function(self, method, params)
+  if method == 'infill/didFocus' then
+    focused = params
+  end
+  return client_notify(self, method, params)
+end
+vim.api.nvim_win_set_cursor(0, { 9, 4 })
+vim.cmd('doautocmd CursorHold')
+client.notify = client_notify
+if not focused or focused.position.line ~= 8 or focused.position.character ~= 4
+    or focused.textDocument.uri ~= vim.uri_from_bufnr(bufnr) then
+  h.finish(false, 'a resting cursor did not send infill/didFocus: ' .. vim.inspect(focused))
+end
 local namespace
 local function ghost_text()
   namespace = namespace or vim.api.nvim_get_namespaces()['nvim.lsp.inline_completion']

@@ -45,6 +45,9 @@ export async function deactivate(): Promise<void> {
   extension = undefined;
 }
 
+/** How long the cursor rests before the server is told where it is. */
+const FOCUS_REST_MS = 500;
+
 class Infill implements vscode.Disposable {
   private readonly output = vscode.window.createOutputChannel('Infill', { log: true });
   private readonly item = vscode.window.createStatusBarItem('infill.status', vscode.StatusBarAlignment.Right, 100);
@@ -59,6 +62,7 @@ class Infill implements vscode.Disposable {
   /** The document the last non-empty suggestion was for: partial accepts count only there. */
   private lastSuggestion: { uri: string; version: number } | undefined;
   private disposed = false;
+  private focusTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(context: vscode.ExtensionContext) {
     this.settings = serverSettings(context.extension.packageJSON);
@@ -211,7 +215,35 @@ class Infill implements vscode.Disposable {
     this.clientDisposables.push(
       vscode.workspace.onDidChangeConfiguration(traceOn),
       this.output.onDidChangeLogLevel(traceOn),
+      vscode.window.onDidChangeActiveTextEditor((editor) => this.focus(editor)),
+      vscode.window.onDidChangeTextEditorSelection((event) => this.focusSoon(event.textEditor)),
+      { dispose: () => clearTimeout(this.focusTimer) },
     );
+    this.focus(vscode.window.activeTextEditor);
+  }
+
+  /**
+   * Tells the server where the cursor is (`infill/didFocus`), so that it computes the prompt
+   * there before the first keystroke asks for a suggestion.
+   */
+  private focus(editor: vscode.TextEditor | undefined): void {
+    const client = this.client;
+    if (!editor || !client?.isRunning() || !this.model.enabled || editor.document.uri.scheme !== 'file') {
+      return;
+    }
+    const position = editor.selection.active;
+    void client
+      .sendNotification('infill/didFocus', {
+        textDocument: { uri: client.code2ProtocolConverter.asUri(editor.document.uri) },
+        position: { line: position.line, character: position.character },
+      })
+      .catch(() => undefined);
+  }
+
+  /** [focus] once the cursor has rested for a moment. */
+  private focusSoon(editor: vscode.TextEditor): void {
+    clearTimeout(this.focusTimer);
+    this.focusTimer = setTimeout(() => this.focus(editor), FOCUS_REST_MS);
   }
 
   /** Stops the server and forgets its client. */

@@ -19,6 +19,7 @@
 pub mod actions;
 pub mod completion;
 pub mod edit;
+pub mod edits;
 pub mod postprocess;
 pub mod refactor;
 pub mod workspace;

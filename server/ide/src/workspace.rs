@@ -13,6 +13,8 @@ use infill_context::privacy::PathFilter;
 use infill_context::{ContextRequest, ContextResult, IndexOptions, IndexReport, WorkspaceIndex};
 use infill_engine::ContextFile;
 
+use crate::edits::{LineChange, RecentEdits};
+
 /// Lines the cursor may move before the context is ranked again.
 pub const STICKY_LINES: usize = 24;
 
@@ -30,7 +32,13 @@ pub struct ContextSettings {
     pub max_file_bytes: u64,
     /// Extra globs never to read or send (on top of `.infillignore`).
     pub exclude: Vec<String>,
+    /// Bytes of the user's recent edits elsewhere (other files, far in this one) that go into
+    /// a prompt as a small diff, after the workspace context; 0 leaves them out.
+    pub recent_edits_bytes: usize,
 }
+
+/// Bytes of recent edits per prompt when nothing else is configured (some 250 tokens).
+pub const DEFAULT_RECENT_EDITS_BYTES: usize = 1024;
 
 impl Default for ContextSettings {
     fn default() -> Self {
@@ -40,6 +48,7 @@ impl Default for ContextSettings {
             token_budget: DEFAULT_TOKEN_BUDGET,
             max_file_bytes: index.max_file_bytes,
             exclude: index.exclude_globs,
+            recent_edits_bytes: DEFAULT_RECENT_EDITS_BYTES,
         }
     }
 }
@@ -65,6 +74,7 @@ pub struct Workspace {
     sticky: Mutex<Option<Sticky>>,
     settings: RwLock<ContextSettings>,
     privacy: Mutex<Option<PrivacyFilter>>,
+    edits: RecentEdits,
 }
 
 impl std::fmt::Debug for Workspace {
@@ -91,7 +101,21 @@ impl Workspace {
             sticky: Mutex::new(None),
             settings: RwLock::new(settings),
             privacy: Mutex::new(None),
+            edits: RecentEdits::default(),
         }
+    }
+
+    /// Records an edit of an open document for the recent-edits section of prompts; nothing for
+    /// a private file.
+    pub fn record_edit(&self, change: &LineChange<'_>) {
+        if self.settings().recent_edits_bytes > 0 && !self.is_private(change.path) {
+            self.edits.record(change);
+        }
+    }
+
+    /// Forgets the recent edits of `path` (closed or deleted).
+    pub fn forget_edits(&self, path: &Path) {
+        self.edits.forget(path);
     }
 
     /// Whether the file at `path` is private: its text must never reach a prompt, so an open
@@ -223,7 +247,8 @@ impl Workspace {
         self.index.rank(&ContextRequest::new(path, text, cursor, budget))
     }
 
-    /// Context files for a completion prompt, least changing first. Reuses the last ranking
+    /// Context files for a completion prompt, least changing first, then the recent edits
+    /// ([`crate::edits`]). Reuses the last ranking
     /// while the cursor stays in the same file within [`STICKY_LINES`] lines of where it was
     /// made; otherwise brings the index up to the live text of `path` and ranks again.
     /// Empty when context is disabled.
@@ -237,20 +262,36 @@ impl Workspace {
             return Vec::new();
         }
         let line = line_of(text, cursor);
-        {
+        let reused = {
             let sticky = self.sticky.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(sticky) = sticky.as_ref()
-                && sticky.path == path
-                && sticky.line.abs_diff(line) <= STICKY_LINES
-            {
-                return sticky.files.clone();
-            }
+            sticky
+                .as_ref()
+                .filter(|sticky| sticky.path == path && sticky.line.abs_diff(line) <= STICKY_LINES)
+                .map(|sticky| sticky.files.clone())
+        };
+        if let Some(files) = reused {
+            return self.with_recent_edits(files, path, line);
         }
         // Bring the index up to the live buffer before ranking from it.
         self.index.update_file(path, text);
         let files = to_context_files(&self.rank(path, text, cursor));
         *self.sticky.lock().unwrap_or_else(|e| e.into_inner()) =
             Some(Sticky { path: path.to_path_buf(), line, files: files.clone() });
+        self.with_recent_edits(files, path, line)
+    }
+
+    /// `files` and, last, the recent edits away from line `line` of `path`.
+    fn with_recent_edits(
+        &self,
+        mut files: Vec<ContextFile>,
+        path: &Path,
+        line: usize,
+    ) -> Vec<ContextFile> {
+        let budget = self.settings().recent_edits_bytes;
+        if let Some(mut section) = self.edits.section(path, line, budget) {
+            section.text = infill_context::redact(&section.text).into_owned();
+            files.push(section);
+        }
         files
     }
 }

@@ -318,6 +318,29 @@ async fn without_fast_first_answers_or_for_a_short_file_the_full_prompt_answers(
     assert_eq!(engine.prompts().len(), 1);
 }
 
+#[tokio::test]
+async fn prefetch_computes_a_cold_full_prompt_so_the_first_request_uses_it() {
+    let engine = Arc::new(ScriptedEngine::with_responder(ModelFamily::PrefixOnly, |_| {
+        ScriptedReply::text("compute_total(items)")
+    }));
+    let completer = completer(&engine);
+    assert!(completer.prefetch(long_cart("")), "a cold prompt is prefetched");
+    assert!(!completer.prefetch(long_cart("")), "the same prompt is already warming");
+    let prompts = engine.prompts();
+    assert_eq!(prompts.len(), 1);
+    assert!(prompts[0].contains("def compute_total(items)") && prompts[0].ends_with("total ="));
+    until_warm(&completer).await;
+    assert!(!completer.prefetch(long_cart("")), "a warm prompt is not prefetched again");
+
+    let first = completer.complete(long_cart("")).await.unwrap().expect("a suggestion");
+    assert_eq!(first.source, SuggestionSource::Engine, "the full prompt is warm");
+    assert_eq!(engine.prompts().len(), 2);
+
+    // A small file's prompt is a keystroke's work: nothing to prefetch.
+    let small = completer_for(&engine);
+    assert!(!small.prefetch(input(CART)));
+}
+
 fn completer_for(engine: &Arc<ScriptedEngine>) -> Completer {
     completer(engine)
 }

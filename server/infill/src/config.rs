@@ -63,6 +63,9 @@ pub struct CompletionConfig {
     /// no workspace context, while the full prompt is computed in the background for the next
     /// keystrokes. 0 always waits for the full prompt.
     pub fast_first_prefix_bytes: usize,
+    /// Compute the prompt at the cursor in the background when a plugin says where the cursor
+    /// is (`infill/didFocus`: a file shown, the cursor resting somewhere new).
+    pub prefetch: bool,
 }
 
 /// The defaults are the pipeline's own ([`CompletionSettings::default`]): one source of truth.
@@ -80,6 +83,7 @@ impl Default for CompletionConfig {
             prefix_bytes: settings.prefix_bytes,
             suffix_bytes: settings.suffix_bytes,
             fast_first_prefix_bytes: settings.fast_first_prefix_bytes,
+            prefetch: true,
         }
     }
 }
@@ -114,6 +118,9 @@ pub struct ContextConfig {
     pub max_file_bytes: u64,
     /// Extra globs never to read or send (on top of `.infillignore`).
     pub exclude: Vec<String>,
+    /// Bytes of the user's recent edits elsewhere (other files, far in this one) that go into a
+    /// prompt as a small diff; 0 leaves them out.
+    pub recent_edits_bytes: usize,
 }
 
 /// The defaults are the workspace's own ([`ContextSettings::default`]).
@@ -125,6 +132,7 @@ impl Default for ContextConfig {
             token_budget: settings.token_budget,
             max_file_bytes: settings.max_file_bytes,
             exclude: settings.exclude,
+            recent_edits_bytes: settings.recent_edits_bytes,
         }
     }
 }
@@ -137,6 +145,7 @@ impl From<&ContextConfig> for ContextSettings {
             token_budget: config.token_budget,
             max_file_bytes: config.max_file_bytes,
             exclude: config.exclude.clone(),
+            recent_edits_bytes: config.recent_edits_bytes,
         }
     }
 }
@@ -359,6 +368,7 @@ mod tests {
             token_budget: 77,
             max_file_bytes: 1234,
             exclude: vec!["vendor/**".into()],
+            recent_edits_bytes: 99,
         };
         assert_eq!(
             ContextSettings::from(&config),
@@ -367,6 +377,7 @@ mod tests {
                 token_budget: 77,
                 max_file_bytes: 1234,
                 exclude: vec!["vendor/**".into()],
+                recent_edits_bytes: 99,
             }
         );
     }

@@ -224,6 +224,123 @@ async fn inline_completion_returns_the_engines_suggestion() {
     );
 }
 
+/// A Python file whose prompt is cold for a new server (some 6 KB before the cursor, which is at
+/// the end of `    return ` on the returned line).
+fn long_math_file() -> (String, u32) {
+    let mut text = String::new();
+    for i in 0..150 {
+        text.push_str(&format!("def helper_{i}(x):\n    return x + {i}\n\n"));
+    }
+    text.push_str("def add(a, b):\n    return \n");
+    (text, 451)
+}
+
+async fn prompts_after(engine: &ScriptedEngine, count: usize) -> Vec<String> {
+    for _ in 0..1000 {
+        if engine.prompts().len() >= count {
+            return engine.prompts();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    panic!("the engine got {:?}", engine.prompts());
+}
+
+#[tokio::test]
+async fn did_focus_prefetches_a_cold_prompt_that_the_first_request_then_finds_warm() {
+    let (engine, source) = scripted(&[ScriptedReply::text("x"), ScriptedReply::text("a + b")]);
+    let mut client = start(source);
+    client.initialize(inline_capabilities(), Value::Null).await;
+    let uri = "file:///work/math.py";
+    let (text, line) = long_math_file();
+    open(&mut client, uri, "python", &text).await;
+    // The engine is ready once a request has been answered.
+    let status = client.request("infill/status", json!({})).await;
+    assert_eq!(status["result"]["engine"], "ready", "{status}");
+    let at = json!({"line": line, "character": 11});
+    client.notify("infill/didFocus", json!({"textDocument": {"uri": uri}, "position": at})).await;
+    let prompts = prompts_after(&engine, 1).await;
+    assert!(prompts[0].ends_with("def add(a, b):\n    return"), "{prompts:?}");
+    assert!(prompts[0].contains("def helper_0"), "the full prompt, not a short one");
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+
+    let response = client
+        .request(
+            "textDocument/inlineCompletion",
+            json!({"textDocument": {"uri": uri}, "position": at, "context": {"triggerKind": 1}}),
+        )
+        .await;
+    assert_eq!(response["result"][0]["insertText"], "a + b", "{response}");
+    assert_eq!(engine.prompts().len(), 2);
+    assert_eq!(engine.prompts()[1], prompts[0], "the prefetched prompt answered");
+    let status = client.request("infill/status", json!({})).await;
+    assert_eq!(status["result"]["stats"]["short_prompt"], 0, "{status}");
+}
+
+#[tokio::test]
+async fn without_a_focus_a_cold_first_request_is_answered_from_a_short_prompt() {
+    let (engine, source) = scripted(&[ScriptedReply::text("a + b"), ScriptedReply::text("x")]);
+    let mut client = start(source);
+    client.initialize(inline_capabilities(), Value::Null).await;
+    let uri = "file:///work/math.py";
+    let (text, line) = long_math_file();
+    open(&mut client, uri, "python", &text).await;
+    let response = client
+        .request(
+            "textDocument/inlineCompletion",
+            json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": 11}, "context": {"triggerKind": 1}}),
+        )
+        .await;
+    assert_eq!(response["result"][0]["insertText"], "a + b", "{response}");
+    let prompts = prompts_after(&engine, 2).await;
+    assert!(prompts[0].len() < 700 && !prompts[0].contains("def helper_0"), "{:?}", prompts[0]);
+    assert!(prompts[1].contains("def helper_0"), "then the full prompt warms");
+    let status = client.request("infill/status", json!({})).await;
+    assert_eq!(status["result"]["stats"]["short_prompt"], 1, "{status}");
+}
+
+#[tokio::test]
+async fn recent_edits_elsewhere_go_into_the_prompt_and_edits_at_the_cursor_do_not() {
+    let (engine, source) = scripted(&[ScriptedReply::text("a + b")]);
+    let mut client = start(source);
+    client.initialize(inline_capabilities(), Value::Null).await;
+    let (pricing, math) = ("file:///work/pricing.py", "file:///work/math.py");
+    open(&mut client, pricing, "python", "def price(item):\n    return item.cost\n").await;
+    open(&mut client, math, "python", "def add(a, b):\n    return \n").await;
+    // The user renames a field in pricing.py, one keystroke at a time...
+    let mut version = 1;
+    for (at, text) in [(20, "_"), (21, "c"), (22, "e")] {
+        version += 1;
+        let range =
+            json!({"start": {"line": 1, "character": at}, "end": {"line": 1, "character": at}});
+        client
+            .notify(
+                "textDocument/didChange",
+                json!({"textDocument": {"uri": pricing, "version": version}, "contentChanges": [{"range": range, "text": text}]}),
+            )
+            .await;
+    }
+    // ...then types in math.py, at the cursor.
+    let range = json!({"start": {"line": 1, "character": 11}, "end": {"line": 1, "character": 11}});
+    client
+        .notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": math, "version": 2}, "contentChanges": [{"range": range, "text": " "}]}),
+        )
+        .await;
+    let response = client
+        .request(
+            "textDocument/inlineCompletion",
+            json!({"textDocument": {"uri": math}, "position": {"line": 1, "character": 12}, "context": {"triggerKind": 1}}),
+        )
+        .await;
+    assert_eq!(response["result"][0]["insertText"], "a + b", "{response}");
+    let prompt = &engine.prompts()[0];
+    let diff = "pricing.py:2 @@\n-    return item.cost\n+    return item.cost_ce\n";
+    assert!(prompt.contains(diff), "{prompt}");
+    assert!(prompt.find(diff) < prompt.find("def add(a, b)"), "before the file: {prompt}");
+    assert!(!prompt.contains("math.py:2 @@"), "the edit at the cursor stays out: {prompt}");
+}
+
 #[tokio::test]
 async fn a_client_that_asks_for_traces_gets_one_per_completion() {
     let (_, source) = scripted(&[ScriptedReply::text("a + b"), ScriptedReply::text("a * b")]);

@@ -332,6 +332,22 @@ function M.explain(opts)
   end, 'explaining code', {}, show_markdown)
 end
 
+--- Tells the server where the cursor rests (`infill/didFocus`), so that it can compute the
+--- prompt there before the first keystroke asks for a suggestion.
+local function focus(args)
+  local bufnr = args.buf
+  if not M.enabled then
+    return
+  end
+  for _, client in ipairs(M.clients(bufnr)) do
+    local win = vim.fn.bufwinid(bufnr)
+    if win ~= -1 then
+      local params = vim.lsp.util.make_position_params(win, client.offset_encoding)
+      client:notify('infill/didFocus', { textDocument = params.textDocument, position = params.position })
+    end
+  end
+end
+
 local function on_attach(args)
   local client = vim.lsp.get_client_by_id(args.data.client_id)
   if not client or client.name ~= NAME then
@@ -339,6 +355,7 @@ local function on_attach(args)
   end
   if M.enabled then
     apply_enabled(client, args.buf)
+    focus(args)
   end
 end
 
@@ -389,6 +406,7 @@ function M.setup(opts)
   local group = vim.api.nvim_create_augroup('infill', { clear = true })
   vim.api.nvim_create_autocmd('LspAttach', { group = group, callback = on_attach })
   vim.api.nvim_create_autocmd('LspProgress', { group = group, callback = on_progress })
+  vim.api.nvim_create_autocmd({ 'BufEnter', 'CursorHold', 'CursorHoldI' }, { group = group, callback = focus })
 
   if M.has_inline() and M.config.keymaps then
     require('infill.keymaps').set(M.config.keymaps)

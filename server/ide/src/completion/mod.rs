@@ -63,6 +63,10 @@ pub struct CompletionSettings {
 /// several seconds of prompt processing on a small CPU.
 pub const COLD_TAIL_BYTES: usize = 2048;
 
+/// The uncached part of a full prompt, in bytes, above which [`Completer::prefetch`] computes
+/// it: less is a keystroke's work.
+const PREFETCH_TAIL_BYTES: usize = 256;
+
 impl Default for CompletionSettings {
     fn default() -> Self {
         Self {
@@ -230,6 +234,32 @@ impl Completer {
 
     fn mark_warm(warm: &Mutex<Option<Arc<str>>>, prompt: &str) {
         *warm.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::from(prompt));
+    }
+
+    /// Starts computing the full prompt of a completion at the cursor of `input` in the
+    /// background, when it is cold (a file just focused, the cursor moved far): the KV is ready
+    /// when the user asks. At the lowest priority: the next request stops it, and its finished
+    /// chunks stay cached. Returns whether it started.
+    pub fn prefetch(&self, mut input: CompletionInput) -> bool {
+        Self::clamp_cursor(&mut input);
+        let settings = self.settings();
+        // The prompt does not depend on the shape, only the stops do.
+        let shape = match decide_shape(&input, &postprocess_config(&settings)) {
+            Shape::Suppress(_) => Shape::MultiLine,
+            shape => shape,
+        };
+        let request = self.request(&input, &shape);
+        let PromptInput::Text(prompt) = &request.input else { return false };
+        if self.cold_tail(prompt) <= PREFETCH_TAIL_BYTES {
+            return false;
+        }
+        if let Some((_, warming)) = &*self.warmup.lock().unwrap_or_else(|e| e.into_inner())
+            && **warming == **prompt
+        {
+            return false;
+        }
+        self.start_warmup(request);
+        true
     }
 
     /// Computes `request`'s prompt in the background (one token, no budget), replacing any

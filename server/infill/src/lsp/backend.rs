@@ -16,7 +16,7 @@ use super::EngineSource;
 use super::capabilities::{self, ClientFeatures, Delivery};
 use super::ext::{
     AcceptParams, ContextParams, ContextResponse, DocumentInfo, DocumentParams, EngineInfo,
-    StatusResult, StatusStats, encoding_name,
+    FocusParams, StatusResult, StatusStats, encoding_name,
 };
 use super::guard::{guarded, guarded_notification, internal, invalid_params};
 use super::state::State;
@@ -134,6 +134,12 @@ impl Backend {
             Some("partial") => stats.partially_accepted += 1,
             _ => stats.accepted += 1,
         }
+    }
+
+    /// `infill/didFocus`: the cursor is at a position (a file shown, the cursor moved); prefetch
+    /// the prompt of a completion there.
+    pub async fn did_focus(&self, params: FocusParams) {
+        super::completion::prefetch(&self.state, &params.text_document.uri, params.position);
     }
 
     /// `$/setTrace`: turns `$/infill/trace` notifications on (`messages`, `verbose`) or off.

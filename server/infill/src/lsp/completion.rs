@@ -43,6 +43,36 @@ pub fn is_private(state: &State, uri: &Uri) -> bool {
     state.workspace.is_private(&path)
 }
 
+/// `infill/didFocus`: the user's cursor is at `position` in `uri` (a file just shown, the cursor
+/// moved). When prefetching is on and the engine is ready, the full prompt of a completion there
+/// starts computing in the background if it is cold ([`Completer::prefetch`]), so that the first
+/// suggestion there finds it warm.
+///
+/// [`Completer::prefetch`]: infill_ide::completion::Completer::prefetch
+pub fn prefetch(state: &State, uri: &Uri, position: Position) {
+    if !state.config().completion.prefetch || is_private(state, uri) {
+        return;
+    }
+    // Nothing to warm while the model loads, and no reason to wait for it.
+    let Ok(completer) = state.engine.completer() else { return };
+    let Ok((mut input, _)) = snapshot(state, uri, position) else { return };
+    let workspace = Arc::clone(&state.workspace);
+    let file = convert::uri_to_path(uri);
+    tokio::spawn(async move {
+        if let Some(file) = file {
+            let (text, cursor) = (input.text.clone(), input.cursor);
+            input.context = tokio::task::spawn_blocking(move || {
+                workspace.context_for_completion(&file, &text, cursor)
+            })
+            .await
+            .unwrap_or_default();
+        }
+        if completer.prefetch(input) {
+            tracing::debug!("prefetching a cold prompt");
+        }
+    });
+}
+
 /// Runs a completion for `uri` at `position`, cancelling the document's previous one; the
 /// result is dropped when the document changed meanwhile. Returns the text and the cursor.
 pub async fn run(

@@ -7,6 +7,7 @@
 //! | `infill/status` | request | anything → [`StatusResult`] |
 //! | `infill/context` | request | [`ContextParams`] → [`ContextResponse`] |
 //! | `infill/didAccept` | notification | [`AcceptParams`] |
+//! | `infill/didFocus` | notification | [`FocusParams`] |
 //! | `$/infill/trace` | server → client | [`TraceParams`], only when the client set `trace` |
 
 use infill_context::{ContextResult, SnippetKind};
@@ -231,6 +232,17 @@ pub struct AcceptParams {
     /// `full` (default) or `partial`.
     #[serde(default)]
     pub kind: Option<String>,
+}
+
+/// Params of `infill/didFocus`: where the user's cursor is (sent by plugins when a file is
+/// shown and when the cursor rests somewhere new).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FocusParams {
+    /// The document.
+    pub text_document: TextDocumentIdentifier,
+    /// The cursor.
+    pub position: Position,
 }
 
 /// `$/infill/trace`: what one completion request cost. Sent after every answered completion

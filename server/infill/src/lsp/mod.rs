@@ -62,6 +62,7 @@ pub fn service(
         .custom_method("infill/status", Backend::status)
         .custom_method("textDocument/inlineCompletion", Backend::inline_completion)
         .custom_method("infill/didAccept", Backend::did_accept)
+        .custom_method("infill/didFocus", Backend::did_focus)
         .custom_method("infill/context", Backend::context)
         .custom_method("$/setTrace", Backend::set_trace)
         .custom_method("window/workDoneProgress/cancel", Backend::work_done_progress_cancel)

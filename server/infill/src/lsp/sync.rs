@@ -6,7 +6,9 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use infill_syntax::{Document, DocumentLimits};
+use infill_ide::completion::FileLabel;
+use infill_ide::edits::LineChange;
+use infill_syntax::{Document, DocumentLimits, Position, PositionEncoding};
 use tower_lsp_server::ls_types::*;
 
 use super::convert::{self, change_from_lsp};
@@ -45,13 +47,51 @@ pub fn did_change(state: &State, params: DidChangeTextDocumentParams) {
         return;
     }
     let encoding = state.encoding();
+    let path = convert::uri_to_path(uri);
+    let label = path.as_ref().map(|path| FileLabel::for_path(path, &state.workspace.roots()).path);
     for change in params.content_changes {
-        document.apply_change(&change_from_lsp(change), encoding);
+        let change = change_from_lsp(change);
+        // The changed lines before and after, for the recent-edits section of prompts (small
+        // edits only: a paste of a whole file is no small diff).
+        let lines = change.range.filter(|_| change.text.len() <= EDIT_BYTES).and_then(|range| {
+            let first = range.start.line.min(range.end.line);
+            let last = range.start.line.max(range.end.line);
+            (last - first < EDIT_LINES).then(|| (first, lines_of(&document, first, last)))
+        });
+        document.apply_change(&change, encoding);
+        if let (Some((first, before)), Some(path), Some(label)) = (lines, &path, &label) {
+            let new_last = first.saturating_add(change.text.matches('\n').count() as u32);
+            let after = lines_of(&document, first, new_last);
+            state.workspace.record_edit(&LineChange {
+                path,
+                label,
+                first_line: first as usize,
+                before: &before,
+                after: &after,
+            });
+        }
     }
     document.set_version(version);
-    if let Some(path) = convert::uri_to_path(uri) {
+    if let Some(path) = path {
         state.workspace.edited(&path);
     }
+}
+
+/// The largest change text, in bytes, and the most lines, that count as a recent edit.
+const EDIT_BYTES: usize = 16 * 1024;
+const EDIT_LINES: u32 = 64;
+
+/// Lines `first..=last` of `document`, each ending in a newline.
+fn lines_of(document: &Document, first: u32, last: u32) -> String {
+    let start =
+        document.byte_offset(Position { line: first, character: 0 }, PositionEncoding::Utf8);
+    let line_after = Position { line: last.saturating_add(1), character: 0 };
+    let end = document.byte_offset(line_after, PositionEncoding::Utf8);
+    let mut text = document.slice(start..end);
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text
 }
 
 /// `textDocument/didSave`: the index takes the saved text.
@@ -89,6 +129,7 @@ pub async fn did_change_watched_files(state: &State, params: DidChangeWatchedFil
             let Some(path) = convert::uri_to_path(&change.uri) else { continue };
             if change.typ == FileChangeType::DELETED {
                 workspace.remove_file(&path);
+                workspace.forget_edits(&path);
             } else if !open.contains(&path) {
                 // Open documents are kept current from the editor's buffer instead.
                 match std::fs::read(&path) {

@@ -61,10 +61,10 @@ pub struct DocumentLimits {
     /// recovery after an unbalanced quote can take a full parse) is finished on demand, by
     /// [`Document::parsed_tree`], instead of on the keystroke.
     pub reparse_budget: std::time::Duration,
-    /// Time a full parse may spend, on top of [`parse_budget`]'s allowance for the text's
-    /// length. Tree-sitter's error recovery can explode on a few hundred bytes of unbalanced
-    /// brackets (seconds, gigabytes); a document whose parse runs out of time keeps its text
-    /// and loses its tree until its whole text is replaced.
+    /// Time a full parse may spend, before the allowance for the text's length that
+    /// [`DocumentLimits::full_parse_budget`] adds. Tree-sitter's error recovery can explode on a
+    /// few hundred bytes of unbalanced brackets (seconds, gigabytes); a document whose parse runs
+    /// out of time keeps its text and loses its tree until its whole text is replaced.
     pub parse_budget: std::time::Duration,
 }
 

@@ -256,6 +256,10 @@ async fn a_cold_prompt_answers_from_a_short_prompt_and_warms_the_full_one() {
     let first = completer.complete(long_cart("")).await.unwrap().expect("a suggestion");
     assert_eq!(first.source, SuggestionSource::ShortPrompt);
     assert_eq!(first.text, "compute_total(items)");
+    assert_eq!(engine.prompts().len(), 1, "nothing warms until the user pauses");
+    assert!(!completer.warm_up_when_idle(std::time::Duration::from_secs(60)), "no pause yet");
+    assert!(completer.warm_up_when_idle(std::time::Duration::ZERO), "paused: it warms");
+    assert!(!completer.warm_up_when_idle(std::time::Duration::ZERO), "once");
     let prompts = engine.prompts();
     assert_eq!(prompts.len(), 2, "the short prompt, then the full one warming");
     let (short, full) = (&prompts[0], &prompts[1]);
@@ -286,13 +290,17 @@ async fn a_request_while_the_full_prompt_warms_stops_the_warm_up_and_answers_sho
     let completer = completer(&engine);
     let first = completer.complete(long_cart("")).await.unwrap().expect("a suggestion");
     assert_eq!(first.source, SuggestionSource::ShortPrompt);
+    assert!(completer.warm_up_when_idle(std::time::Duration::ZERO));
     assert!(completer.warming());
     assert_eq!(engine.running(), 1, "the warm-up runs");
 
     let next = completer.complete(long_cart("y")).await.unwrap().expect("a suggestion");
     assert_eq!(next.source, SuggestionSource::ShortPrompt, "still cold: short again");
     tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    assert_eq!(engine.running(), 1, "the first warm-up was cancelled, a new one runs");
+    assert_eq!(engine.running(), 0, "the warm-up was cancelled");
+    assert_eq!(engine.prompts().len(), 3);
+    assert!(completer.warm_up_when_idle(std::time::Duration::ZERO), "the next pause warms again");
+    assert_eq!(engine.running(), 1);
     assert_eq!(engine.prompts().len(), 4);
 }
 

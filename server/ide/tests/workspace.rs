@@ -168,7 +168,10 @@ async fn type_and_complete(family: ModelFamily, typed: &str) -> Vec<String> {
     let fixture = Fixture::new(ContextSettings::default());
     // Replies that never start with a typed character, so every keystroke reaches the engine.
     let engine = Arc::new(ScriptedEngine::with_responder(family, |_| ScriptedReply::text("0")));
-    let completer = Completer::new(engine.clone(), CompletionSettings::default());
+    // The full prompt's layout is under test: no fast first answer from a short one.
+    let settings =
+        CompletionSettings { fast_first_prefix_bytes: 0, ..CompletionSettings::default() };
+    let completer = Completer::new(engine.clone(), settings);
     let registry = LanguageRegistry::builtin();
     let cart = fixture.path("cart.py");
     let at = Fixture::end_of_line(&fixture.cart, "    total = compute_total") + 1;

@@ -60,8 +60,8 @@ pub struct CompletionConfig {
     /// Bytes after the cursor (FIM models, and post-processing).
     pub suffix_bytes: usize,
     /// A fast first answer while the full prompt is cold: this many bytes before the cursor and
-    /// no workspace context, while the full prompt is computed in the background for the next
-    /// keystrokes. 0 always waits for the full prompt.
+    /// no workspace context; the full prompt is computed in the background once the user pauses,
+    /// for the next keystrokes. 0 always waits for the full prompt.
     pub fast_first_prefix_bytes: usize,
     /// Compute the prompt at the cursor in the background when a plugin says where the cursor
     /// is (`infill/didFocus`: a file shown, the cursor resting somewhere new).

@@ -54,14 +54,15 @@ pub struct CompletionSettings {
     pub stop_at_cut: bool,
     /// A fast first answer: while the full prompt is cold (more than [`COLD_TAIL_BYTES`] of it
     /// not yet computed), answer from a short prompt, this many bytes of the file before the
-    /// cursor and no workspace context, then compute the full prompt in the background so
-    /// that later keystrokes get the whole context. 0 always uses the full prompt.
+    /// cursor and no workspace context; the full prompt is computed in the background once the
+    /// user pauses ([`Completer::warm_up_when_idle`]), so that later keystrokes get the whole
+    /// context. 0 always uses the full prompt.
     pub fast_first_prefix_bytes: usize,
 }
 
-/// The uncached part of a full prompt, in bytes, above which it is cold: some 500 tokens,
-/// several seconds of prompt processing on a small CPU.
-pub const COLD_TAIL_BYTES: usize = 2048;
+/// The uncached part of a full prompt, in bytes, above which it is cold: some 250 tokens, about
+/// four seconds of prompt processing on a small CPU.
+pub const COLD_TAIL_BYTES: usize = 1024;
 
 /// The uncached part of a full prompt, in bytes, above which [`Completer::prefetch`] computes
 /// it: less is a keystroke's work.
@@ -153,6 +154,10 @@ pub struct Completer {
     warm: Arc<Mutex<Option<Arc<str>>>>,
     /// The background computation of a cold full prompt, if one runs, and its prompt.
     warmup: Mutex<Option<(Generation, Arc<str>)>>,
+    /// The full request of the last fast first answer, to warm once the user pauses.
+    pending: Mutex<Option<GenerateRequest>>,
+    /// When the last request to the engine started or ended.
+    last_request: Mutex<Instant>,
 }
 
 impl std::fmt::Debug for Completer {
@@ -179,7 +184,32 @@ impl Completer {
             cache: Mutex::new(VecDeque::new()),
             warm: Arc::new(Mutex::new(None)),
             warmup: Mutex::new(None),
+            pending: Mutex::new(None),
+            last_request: Mutex::new(Instant::now()),
         }
+    }
+
+    fn note_request(&self) {
+        *self.last_request.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
+    }
+
+    /// Starts warming the full prompt of the last fast first answer when no request reached the
+    /// engine for `idle` (the user paused); the caller waits `idle` after such an answer, then
+    /// calls this. Returns whether a warm-up started.
+    pub fn warm_up_when_idle(&self, idle: Duration) -> bool {
+        let since = self.last_request.lock().unwrap_or_else(|e| e.into_inner()).elapsed();
+        if since < idle {
+            return false;
+        }
+        let Some(request) = self.pending.lock().unwrap_or_else(|e| e.into_inner()).take() else {
+            return false;
+        };
+        let PromptInput::Text(prompt) = &request.input else { return false };
+        if self.cold_tail(prompt) <= PREFETCH_TAIL_BYTES {
+            return false;
+        }
+        self.start_warmup(request);
+        true
     }
 
     /// Whether a full prompt is warming in the background (a fast first answer's follow-up).
@@ -378,13 +408,17 @@ impl Completer {
             }));
         }
         self.cancel_warmup();
+        self.pending.lock().unwrap_or_else(|e| e.into_inner()).take();
+        self.note_request();
         let request = self.request(&input, &shape);
         let raw = match self.short_request(&input, &shape, &request, &settings) {
             Some(short) => {
                 let raw = self.generate_request(short, shape, false).await;
-                // Whatever the short answer did, the full prompt starts warming for the next
-                // keystrokes (after the short generation, which holds the engine meanwhile).
-                self.start_warmup(request);
+                // Whatever the short answer did, the full prompt is to warm for the next
+                // keystrokes, once the user pauses ([`Completer::warm_up_when_idle`]): while
+                // they type on, the short prompt's follow-ups keep the engine.
+                *self.pending.lock().unwrap_or_else(|e| e.into_inner()) = Some(request);
+                self.note_request();
                 let mut raw = raw?;
                 raw.source = SuggestionSource::ShortPrompt;
                 raw

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use infill_engine::EngineError;
-use infill_ide::completion::{CompletionError, CompletionInput, FileLabel};
+use infill_ide::completion::{CompletionError, CompletionInput, FileLabel, SuggestionSource};
 use infill_syntax::PositionEncoding;
 use tower_lsp_server::Client;
 use tower_lsp_server::jsonrpc::Result;
@@ -42,6 +42,9 @@ pub fn is_private(state: &State, uri: &Uri) -> bool {
         .unwrap_or_else(|| std::path::PathBuf::from(uri.path().to_string()));
     state.workspace.is_private(&path)
 }
+
+/// How long the user pauses after a fast first answer before its full prompt starts warming.
+const WARM_UP_IDLE: Duration = Duration::from_millis(750);
 
 /// `infill/didFocus`: the user's cursor is at `position` in `uri` (a file just shown, the cursor
 /// moved). When prefetching is on and the engine is ready, the full prompt of a completion there
@@ -99,6 +102,7 @@ pub async fn run(
     let cursor = input.cursor;
     let workspace = Arc::clone(&state.workspace);
     let file = convert::uri_to_path(uri);
+    let warmer = Arc::clone(&completer);
     let task = tokio::spawn(async move {
         let mut input = input;
         if let Some(file) = file {
@@ -134,6 +138,15 @@ pub async fn run(
             return Err(internal(format!("the completion failed: {join}")));
         }
     };
+    if suggestion.as_ref().is_some_and(|s| s.source == SuggestionSource::ShortPrompt) {
+        // A fast first answer: warm the full prompt once the user pauses.
+        tokio::spawn(async move {
+            tokio::time::sleep(WARM_UP_IDLE).await;
+            if warmer.warm_up_when_idle(WARM_UP_IDLE) {
+                tracing::debug!("warming the full prompt");
+            }
+        });
+    }
     state.stats.lock().unwrap_or_else(|e| e.into_inner()).record(suggestion.as_ref(), elapsed);
     if state.trace.load(std::sync::atomic::Ordering::Acquire) {
         let trace =

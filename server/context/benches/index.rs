@@ -11,8 +11,11 @@
 //! * **rank** — `rank` per request at 10,000 files (2,048-token budget), median and p99.
 //! * **quality** — retrieval on the dataset built by `scripts/context-eval-data.sh`
 //!   (`INFILL_EVAL_DATA`, default `/tmp/infill-context-eval/dataset.jsonl`): the share of
-//!   cursors whose defining snippet lands in the context at 2,048 tokens (bytes/4), against a
-//!   Copilot-style baseline (Jaccard windows over the 20 most recently opened files).
+//!   cursors whose defining snippet lands in the context at the default budget (1,024 tokens)
+//!   and at 2,048 (bytes/4), against a Copilot-style baseline (Jaccard windows over the 20 most
+//!   recently opened files), for each kind of cursor: right after the symbol, and right before
+//!   it (rest of the line removed, as CrossCodeEval does). `INFILL_EVAL_KINDS=before` measures
+//!   one kind; `INFILL_BENCH_VERBOSE=1` lists the misses at the default budget.
 
 // CPU-time clocks (getrusage, clock_gettime) need libc; the rest of the crate stays safe.
 #![allow(unsafe_code)]
@@ -27,6 +30,9 @@ use infill_context::{ContextRequest, IndexOptions, WorkspaceIndex, approx_tokens
 
 const SIZES: [usize; 3] = [100, 1_000, 10_000];
 const BUDGET: usize = 2_048;
+/// Budgets of the quality section: the default users get (`DEFAULT_TOKEN_BUDGET` in
+/// server/ide/src/workspace.rs), then 2,048.
+const QUALITY_BUDGETS: [usize; 2] = [1_024, 2_048];
 
 fn main() {
     if let Ok(dir) = std::env::var("INFILL_BENCH_CHILD") {
@@ -391,6 +397,9 @@ fn bench_rank(index: &WorkspaceIndex) {
 
 #[derive(serde::Deserialize)]
 struct Row {
+    /// `after` (cursor right after the symbol) or `before` (right before it).
+    #[serde(default = "after")]
+    kind: String,
     lang: String,
     root: String,
     file: String,
@@ -399,6 +408,10 @@ struct Row {
     symbol: String,
     def_file: String,
     def_line: usize,
+}
+
+fn after() -> String {
+    "after".into()
 }
 
 /// The 20 files nearest to `file` in the directory tree (a stand-in for open editor tabs).
@@ -410,15 +423,15 @@ fn recent_files(all: &[PathBuf], file: &Path, count: usize) -> Vec<PathBuf> {
     ranked.into_iter().take(count).cloned().collect()
 }
 
-/// Copilot-style baseline: Jaccard windows over the recent files, greedily under the budget.
-/// Returns (defining snippet included, defining file included).
-fn baseline_hit(
+/// Copilot-style baseline: Jaccard windows over the recent files, greedily under each budget.
+/// Returns, per budget, (defining snippet included, defining file included).
+fn baseline_hits(
     recent: &[PathBuf],
     text: &str,
     cursor: usize,
     def: &Path,
     def_line: usize,
-) -> (bool, bool) {
+) -> [(bool, bool); 2] {
     let starts = lexical::line_starts(text);
     let line = lexical::line_of(&starts, cursor);
     let range = lexical::line_range(text, &starts, line.saturating_sub(24), line);
@@ -443,20 +456,23 @@ fn baseline_hit(
         }
     }
     windows.sort_by(|a, b| b.0.total_cmp(&a.0));
-    let mut remaining = BUDGET;
-    let mut chosen: Vec<(PathBuf, usize, usize)> = Vec::new();
-    for (_, path, first, last, tokens) in windows {
-        if tokens > remaining
-            || chosen.iter().any(|(p, a, b)| *p == path && *a <= last && first <= *b)
-        {
-            continue;
+    QUALITY_BUDGETS.map(|budget| {
+        let mut remaining = budget;
+        let mut chosen: Vec<(&PathBuf, usize, usize)> = Vec::new();
+        for (_, path, first, last, tokens) in &windows {
+            if *tokens > remaining
+                || chosen.iter().any(|(p, a, b)| *p == path && *a <= *last && *first <= *b)
+            {
+                continue;
+            }
+            remaining -= tokens;
+            chosen.push((path, *first, *last));
         }
-        remaining -= tokens;
-        chosen.push((path, first, last));
-    }
-    let snippet =
-        chosen.iter().any(|(p, first, last)| p == def && *first <= def_line && def_line <= *last);
-    (snippet, chosen.iter().any(|(p, _, _)| p == def))
+        let snippet = chosen
+            .iter()
+            .any(|(p, first, last)| *p == def && *first <= def_line && def_line <= *last);
+        (snippet, chosen.iter().any(|(p, _, _)| *p == def))
+    })
 }
 
 fn bench_quality() {
@@ -468,14 +484,19 @@ fn bench_quality() {
         );
         return;
     };
-    let rows: Vec<Row> = text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+    // INFILL_EVAL_KINDS=before (or after) measures one kind only.
+    let kinds = std::env::var("INFILL_EVAL_KINDS").unwrap_or_else(|_| "after,before".into());
+    let rows: Vec<Row> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Row>(l).ok())
+        .filter(|row| kinds.split(',').any(|k| k.trim() == row.kind))
+        .collect();
     let mut by_root: HashMap<String, Vec<&Row>> = HashMap::new();
     for row in &rows {
         by_root.entry(row.root.clone()).or_default().push(row);
     }
-    // lang -> (n, ours, baseline, ours without recency, symbols-only)
-    // lang -> [cursors, ours, baseline, ours: defining file present, baseline: file present]
-    let mut stats: HashMap<String, [usize; 5]> = HashMap::new();
+    // (kind, lang) -> cursors, then per budget [ours, baseline, ours: file, baseline: file]
+    let mut stats: HashMap<(String, String), (usize, [[usize; 4]; 2])> = HashMap::new();
     let mut roots: Vec<_> = by_root.into_iter().collect();
     roots.sort_by(|a, b| a.0.cmp(&b.0));
     let mut misses = Vec::new();
@@ -499,61 +520,80 @@ fn bench_quality() {
             }
             index.update_file(&path, &masked);
             index.note_opened(&path);
-            let result = index.rank(&ContextRequest::new(&path, &masked, cursor, BUDGET));
-            let ours = result.snippets.iter().any(|s| {
-                s.path == def
-                    && s.start_line as usize <= row.def_line
-                    && row.def_line <= s.end_line as usize
-            });
-            let ours_file = result.snippets.iter().any(|s| s.path == def);
-            let (base, base_file) = baseline_hit(&recent, &masked, cursor, &def, row.def_line);
-            index.update_file(&path, &original);
-            let entry = stats.entry(row.lang.clone()).or_default();
-            entry[0] += 1;
-            entry[1] += usize::from(ours);
-            entry[2] += usize::from(base);
-            entry[3] += usize::from(ours_file);
-            entry[4] += usize::from(base_file);
-            if !ours {
-                misses.push(format!(
-                    "{}:{} `{}` -> {}:{}",
-                    row.file,
-                    row.line + 1,
-                    row.symbol,
-                    row.def_file,
-                    row.def_line + 1
-                ));
+            let base = baseline_hits(&recent, &masked, cursor, &def, row.def_line);
+            let entry = stats.entry((row.kind.clone(), row.lang.clone())).or_default();
+            entry.0 += 1;
+            for (at, budget) in QUALITY_BUDGETS.into_iter().enumerate() {
+                let result = index.rank(&ContextRequest::new(&path, &masked, cursor, budget));
+                let ours = result.snippets.iter().any(|s| {
+                    s.path == def
+                        && s.start_line as usize <= row.def_line
+                        && row.def_line <= s.end_line as usize
+                });
+                let ours_file = result.snippets.iter().any(|s| s.path == def);
+                let counts = &mut entry.1[at];
+                counts[0] += usize::from(ours);
+                counts[1] += usize::from(base[at].0);
+                counts[2] += usize::from(ours_file);
+                counts[3] += usize::from(base[at].1);
+                if !ours && at == 0 {
+                    misses.push(format!(
+                        "{} {}:{} `{}` -> {}:{}",
+                        row.kind,
+                        row.file,
+                        row.line + 1,
+                        row.symbol,
+                        row.def_file,
+                        row.def_line + 1
+                    ));
+                }
             }
+            index.update_file(&path, &original);
         }
     }
-    println!("## Retrieval quality (defining snippet inside the 2,048-token context)\n");
-    println!(
-        "| language | cursors | infill-context | baseline: Jaccard over 20 recent files | difference | defining file anywhere in context (ours / baseline) |"
-    );
-    println!("|---|---|---|---|---|---|");
-    let mut total = [0usize; 5];
-    let mut langs: Vec<_> = stats.into_iter().collect();
-    langs.sort();
-    let row = |name: &str, counts: &[usize; 5]| {
-        let pct = |x: usize| 100.0 * x as f64 / counts[0].max(1) as f64;
+    let mut keys: Vec<_> = stats.keys().cloned().collect();
+    keys.sort();
+    for kind in ["after", "before"] {
+        if !keys.iter().any(|(k, _)| k == kind) {
+            continue;
+        }
+        let [default, large] = QUALITY_BUDGETS;
         println!(
-            "| {name} | {} | {:.1}% | {:.1}% | {:+.1} pts | {:.1}% / {:.1}% |",
-            counts[0],
-            pct(counts[1]),
-            pct(counts[2]),
-            pct(counts[1]) - pct(counts[2]),
-            pct(counts[3]),
-            pct(counts[4])
+            "## Retrieval quality, cursor {kind} the name (defining snippet inside the context)\n"
         );
-    };
-    for (lang, counts) in &langs {
-        for (sum, value) in total.iter_mut().zip(counts) {
-            *sum += value;
+        println!(
+            "| language | cursors | Infill @{default} | baseline @{default} | difference | Infill @{large} | baseline @{large} | difference | defining file in context @{default} (ours / baseline) |"
+        );
+        println!("|---|---|---|---|---|---|---|---|---|");
+        let mut total = (0usize, [[0usize; 4]; 2]);
+        let print = |name: &str, (n, counts): &(usize, [[usize; 4]; 2])| {
+            let pct = |x: usize| 100.0 * x as f64 / (*n).max(1) as f64;
+            let [d, l] = counts;
+            println!(
+                "| {name} | {n} | {:.1}% | {:.1}% | {:+.1} pts | {:.1}% | {:.1}% | {:+.1} pts | {:.1}% / {:.1}% |",
+                pct(d[0]),
+                pct(d[1]),
+                pct(d[0]) - pct(d[1]),
+                pct(l[0]),
+                pct(l[1]),
+                pct(l[0]) - pct(l[1]),
+                pct(d[2]),
+                pct(d[3]),
+            );
+        };
+        for key in keys.iter().filter(|(k, _)| k == kind) {
+            let value = &stats[key];
+            total.0 += value.0;
+            for (sum, counts) in total.1.iter_mut().zip(&value.1) {
+                for (s, c) in sum.iter_mut().zip(counts) {
+                    *s += c;
+                }
+            }
+            print(&key.1, value);
         }
-        row(lang, counts);
+        print("**all**", &total);
+        println!();
     }
-    row("**all**", &total);
-    println!();
     if std::env::var("INFILL_BENCH_VERBOSE").is_ok() {
         for miss in misses {
             println!("miss: {miss}");

@@ -20,7 +20,7 @@ use tree_sitter::Tree;
 
 pub use incremental::extract_incremental;
 pub use skeleton::{full_text, skeleton};
-pub(crate) use types::base_name;
+pub(crate) use types::{base_name, index_names};
 pub use types::{DefKind, Definition, FileSymbols, Import, ImportKind};
 
 /// Definitions deeper than this (closures inside closures inside functions) are not indexed;

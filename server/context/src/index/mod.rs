@@ -6,11 +6,15 @@
 //! * `options` — [`IndexOptions`] and [`IndexReport`];
 //! * `state` — the tables behind the lock, with a read API;
 //! * `walk` — indexing a whole root;
+//! * `persist` — the on-disk index, so a warm start parses only the files that changed;
+//! * `priority` — low priority for the walk's worker threads;
 //! * `trees` — the last trees of recently updated files, for incremental updates;
 //! * `info` — [`FileInfo`] and friends, for inspection.
 
 mod info;
 mod options;
+mod persist;
+mod priority;
 mod state;
 mod trees;
 mod walk;

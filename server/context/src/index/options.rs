@@ -21,6 +21,13 @@ pub struct IndexOptions {
     pub respect_gitignore: bool,
     /// At most this many source files are indexed per root; the rest are skipped.
     pub max_files: usize,
+    /// Where the on-disk index lives (one file per root, named by a hash of the root's path);
+    /// `None` (the default) keeps the index in memory only. With it, a file whose path, size,
+    /// modification time and content hash match its record is not parsed again.
+    pub persist_dir: Option<PathBuf>,
+    /// Run the parser threads at low priority (on Linux, `nice` + 10 for those threads only).
+    /// Default true.
+    pub low_priority: bool,
 }
 
 impl Default for IndexOptions {
@@ -31,6 +38,8 @@ impl Default for IndexOptions {
             threads: 0,
             respect_gitignore: true,
             max_files: 200_000,
+            persist_dir: None,
+            low_priority: true,
         }
     }
 }
@@ -80,6 +89,9 @@ pub struct IndexReport {
     pub root: PathBuf,
     /// Source files indexed.
     pub indexed: usize,
+    /// Of those, files whose symbols came from the on-disk index (unchanged since it was
+    /// written), not from parsing.
+    pub reused: usize,
     /// Total bytes of the indexed files.
     pub bytes: u64,
     /// Files of no known language (not read).

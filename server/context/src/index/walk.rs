@@ -1,6 +1,7 @@
 //! Indexing a whole root: walk it (ignore files, privacy, exclusions, project files), read and
-//! parse the source files on worker threads, insert them in batches, drop files that are gone,
-//! then resolve every import.
+//! parse the source files on low-priority worker threads (taking unchanged files' symbols from
+//! the on-disk index instead), insert them in batches, drop files that are gone, resolve every
+//! import, then write the on-disk index again.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -12,6 +13,8 @@ use infill_syntax::{ImportStyle, Language};
 
 use super::Index;
 use super::options::{IndexOptions, IndexReport, SkipReason, SkippedFile};
+use super::persist::{self, LoadError, Previous, Record, Stamp, SymbolBytes};
+use super::priority;
 use super::state::FileEntry;
 use crate::extract::{self, FileSymbols};
 use crate::ids::FileId;
@@ -23,6 +26,43 @@ use crate::resolve::Resolution;
 const INSERT_BATCH: usize = 128;
 /// Imports are resolved this many files at a time under the read lock.
 const RESOLVE_CHUNK: usize = 512;
+
+/// What [`Index::parse_and_insert`] did.
+struct Parsed {
+    /// Paths read.
+    seen: HashSet<PathBuf>,
+    /// Ids inserted.
+    inserted: Vec<FileId>,
+    /// Records for the on-disk index (when persisting).
+    records: Vec<Record>,
+}
+
+/// The on-disk index of the root being indexed.
+struct Persist {
+    file: PathBuf,
+    fingerprint: u64,
+    previous: Option<Previous>,
+}
+
+impl Persist {
+    /// Writes the new file, unless every file was reused from the old one and none is gone.
+    fn save(&self, records: &[Record], report: &IndexReport) {
+        let unchanged = self.previous.as_ref().is_some_and(|previous| {
+            report.reused == records.len() && previous.len() == records.len()
+        });
+        if unchanged {
+            return;
+        }
+        match persist::save(&self.file, self.fingerprint, records, self.previous.as_ref()) {
+            Ok(()) => {
+                tracing::debug!(file = %self.file.display(), records = records.len(), "saved the index")
+            }
+            Err(error) => {
+                tracing::warn!(file = %self.file.display(), %error, "could not save the index")
+            }
+        }
+    }
+}
 
 /// What the walk found.
 #[derive(Default)]
@@ -64,12 +104,33 @@ impl Index {
                 }
             }
         }
-        let (seen, inserted) = self.parse_and_insert(&walk.sources, options, &mut report, progress);
-        self.finish(&root, &seen, &inserted, &mut report);
+        let persist = options.persist_dir.as_deref().map(|dir| self.load_previous(dir, &root));
+        let previous = persist.as_ref().and_then(|persist| persist.previous.as_ref());
+        let parsed = self.parse_and_insert(&walk.sources, options, previous, &mut report, progress);
+        self.finish(&root, &parsed.seen, &parsed.inserted, &mut report);
+        if let Some(persist) = &persist {
+            persist.save(&parsed.records, &report);
+        }
         report.skipped.sort_by(|a, b| a.path.cmp(&b.path));
         report.elapsed_ms = started.elapsed().as_millis() as u64;
         tracing::debug!(root = %root.display(), indexed = report.indexed, skipped = report.skipped.len(), ms = report.elapsed_ms, "indexed workspace root");
         report
+    }
+
+    /// Loads the on-disk index of `root` from `dir`; a file that cannot be used is ignored
+    /// (and rewritten after this walk).
+    fn load_previous(&self, dir: &Path, root: &Path) -> Persist {
+        let file = persist::file_for(dir, root);
+        let fingerprint = persist::fingerprint(&self.registry);
+        let previous = match Previous::load(&file, fingerprint) {
+            Ok(previous) => Some(previous),
+            Err(LoadError::Unreadable(_)) if !file.exists() => None,
+            Err(error) => {
+                tracing::info!(file = %file.display(), %error, "rebuilding the on-disk index");
+                None
+            }
+        };
+        Persist { file, fingerprint, previous }
     }
 
     /// Decides per path: a source file to read, a project file (read now, it is small), or a
@@ -150,15 +211,18 @@ impl Index {
         styles
     }
 
-    /// Reads and parses the sources on worker threads, inserting them in batches as results
-    /// arrive. Returns the paths read and the ids inserted.
+    /// Reads and parses the sources on worker threads (at low priority when asked), inserting
+    /// them in batches as results arrive; a file unchanged since `previous` was written takes
+    /// its symbols from there instead of being parsed. Returns the paths read, the ids inserted
+    /// and, when persisting, a record per file read.
     fn parse_and_insert(
         &self,
         jobs: &[(PathBuf, Arc<Language>)],
         options: &IndexOptions,
+        previous: Option<&Previous>,
         report: &mut IndexReport,
         progress: &dyn Fn(usize, usize),
-    ) -> (HashSet<PathBuf>, Vec<FileId>) {
+    ) -> Parsed {
         let total = jobs.len();
         let threads = if options.threads == 0 {
             std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)
@@ -169,19 +233,26 @@ impl Index {
         .min(total.max(1));
         let next = AtomicUsize::new(0);
         let limit = options.max_file_bytes;
-        let mut seen: HashSet<PathBuf> = HashSet::with_capacity(total);
-        let mut inserted: Vec<FileId> = Vec::with_capacity(total);
+        let persist = options.persist_dir.is_some();
+        let mut parsed = Parsed {
+            seen: HashSet::with_capacity(total),
+            inserted: Vec::with_capacity(total),
+            records: Vec::with_capacity(if persist { total } else { 0 }),
+        };
         std::thread::scope(|scope| {
-            let (sender, receiver) = mpsc::sync_channel::<Result<FileEntry, SkippedFile>>(256);
+            let (sender, receiver) = mpsc::sync_channel::<Result<Prepared, SkippedFile>>(256);
             for _ in 0..threads {
                 let sender = sender.clone();
                 let next = &next;
                 scope.spawn(move || {
+                    if options.low_priority {
+                        priority::lower_this_thread();
+                    }
                     loop {
                         let at = next.fetch_add(1, Ordering::Relaxed);
                         let Some((path, language)) = jobs.get(at) else { break };
-                        let result = match read_source(path, limit) {
-                            Ok(text) => Ok(prepare(language.clone(), path.clone(), text)),
+                        let result = match read_file(path, limit, persist) {
+                            Ok(read) => Ok(prepare(language, path, read, persist, previous)),
                             Err(reason) => Err(SkippedFile { path: path.clone(), reason }),
                         };
                         if sender.send(result).is_err() {
@@ -205,13 +276,16 @@ impl Index {
             for result in receiver {
                 done += 1;
                 match result {
-                    Ok(entry) => {
+                    Ok(prepared) => {
+                        let entry = prepared.entry;
                         report.indexed += 1;
+                        report.reused += usize::from(prepared.reused);
                         report.bytes += entry.text.len() as u64;
-                        seen.insert(entry.path.clone());
+                        parsed.seen.insert(entry.path.clone());
+                        parsed.records.extend(prepared.record);
                         batch.push(entry);
                         if batch.len() >= INSERT_BATCH {
-                            flush(&mut batch, &mut inserted);
+                            flush(&mut batch, &mut parsed.inserted);
                         }
                     }
                     Err(skipped) => report.skipped.push(skipped),
@@ -220,12 +294,12 @@ impl Index {
                     progress(done, total);
                 }
             }
-            flush(&mut batch, &mut inserted);
+            flush(&mut batch, &mut parsed.inserted);
         });
         if total == 0 {
             progress(0, 0);
         }
-        (seen, inserted)
+        parsed
     }
 
     /// Drops files of `root` that were not seen, then resolves the imports of the inserted files
@@ -274,18 +348,64 @@ fn is_binary(bytes: &[u8]) -> bool {
     bytes[..bytes.len().min(8192)].contains(&0)
 }
 
-/// Parses and extracts a file read from disk.
-fn prepare(language: Arc<Language>, path: PathBuf, text: Arc<str>) -> FileEntry {
-    let symbols = match infill_syntax::parse(&language, &text) {
-        Some(tree) => extract::extract(&language, &tree, &text),
-        None => FileSymbols::default(),
+/// A file read from disk: its text, and when persisting its stamp and content hash.
+pub(super) struct Read {
+    pub text: Arc<str>,
+    pub stamp: Stamp,
+    pub hash: u64,
+}
+
+/// A file ready to insert, and its record for the on-disk index.
+struct Prepared {
+    entry: FileEntry,
+    record: Option<Record>,
+    /// Whether the symbols came from the on-disk index.
+    reused: bool,
+}
+
+/// Takes a file's symbols from the on-disk index when it is unchanged, else parses and
+/// extracts them.
+fn prepare(
+    language: &Arc<Language>,
+    path: &Path,
+    read: Read,
+    persist: bool,
+    previous: Option<&Previous>,
+) -> Prepared {
+    let Read { text, stamp, hash } = read;
+    let known =
+        previous.and_then(|previous| previous.reuse(path, stamp, hash, &language.name, &text));
+    let reused = known.is_some();
+    let (symbols, bytes) = match known {
+        Some((symbols, range)) => (symbols, Some(SymbolBytes::Previous(range))),
+        None => {
+            let symbols = match infill_syntax::parse(language, &text) {
+                Some(tree) => extract::extract(language, &tree, &text),
+                None => FileSymbols::default(),
+            };
+            let bytes = persist.then(|| persist::encode(&symbols));
+            (symbols, bytes)
+        }
     };
-    FileEntry::new(path, Some(language), text, symbols)
+    let record = bytes.map(|symbols| Record {
+        path: path.to_path_buf(),
+        language: language.name.clone(),
+        stamp,
+        hash,
+        symbols,
+    });
+    let entry = FileEntry::new(path.to_path_buf(), Some(language.clone()), text, symbols);
+    Prepared { entry, record, reused }
 }
 
 /// Reads a source file: never a symlink, at most `limit` bytes, not binary; invalid UTF-8 is
 /// replaced.
 pub(super) fn read_source(path: &Path, limit: u64) -> Result<Arc<str>, SkipReason> {
+    read_file(path, limit, false).map(|read| read.text)
+}
+
+/// [`read_source`], with the file's stamp and, when `hash` is set, the XXH64 of its bytes.
+fn read_file(path: &Path, limit: u64, hash: bool) -> Result<Read, SkipReason> {
     let metadata = std::fs::symlink_metadata(path)
         .map_err(|e| SkipReason::Unreadable { error: e.to_string() })?;
     if metadata.file_type().is_symlink() {
@@ -298,8 +418,10 @@ pub(super) fn read_source(path: &Path, limit: u64) -> Result<Arc<str>, SkipReaso
     if is_binary(&bytes) {
         return Err(SkipReason::Binary);
     }
-    Ok(match String::from_utf8(bytes) {
+    let hash = if hash { persist::xxh64(&bytes, 0) } else { 0 };
+    let text = match String::from_utf8(bytes) {
         Ok(text) => Arc::from(text),
         Err(error) => Arc::from(String::from_utf8_lossy(error.as_bytes()).into_owned()),
-    })
+    };
+    Ok(Read { text, stamp: Stamp::of(&metadata), hash })
 }

@@ -252,3 +252,40 @@ fn each_root_has_its_own_index_file() {
     let (_, report) = start(&second, &options);
     assert_eq!((report.indexed, report.reused), (1, 1));
 }
+
+#[test]
+fn an_index_file_of_another_root_is_not_used() {
+    let (_a, first) = write_fixture(PROJECT);
+    let (_b, second) = write_fixture(PROJECT);
+    let cache = tempfile::tempdir().unwrap();
+    let options = persisting(cache.path());
+    start(&first, &options);
+    let first_file = index_files(cache.path()).pop().unwrap();
+    let (cold, _) = start(&second, &options);
+    let second_file =
+        index_files(cache.path()).into_iter().find(|file| *file != first_file).unwrap();
+    // As if the two roots' paths hashed alike.
+    std::fs::copy(&first_file, &second_file).unwrap();
+
+    let (warm, report) = start(&second, &options);
+    assert_eq!(report.reused, 0);
+    assert_eq!(knowledge(&warm), knowledge(&cold));
+}
+
+#[test]
+fn saving_deletes_the_index_files_of_roots_that_are_gone() {
+    let (gone_dir, gone) = write_fixture(PROJECT);
+    let (_kept, kept) = write_fixture(PROJECT);
+    let cache = tempfile::tempdir().unwrap();
+    let options = persisting(cache.path());
+    start(&gone, &options);
+    start(&kept, &options);
+    assert_eq!(index_files(cache.path()).len(), 2);
+    drop(gone_dir);
+    std::fs::write(kept.join("new.py"), "def new():\n    pass\n").unwrap();
+
+    start(&kept, &options);
+    assert_eq!(index_files(cache.path()).len(), 1);
+    let (_, report) = start(&kept, &options);
+    assert_eq!((report.indexed, report.reused), (5, 5));
+}

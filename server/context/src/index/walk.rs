@@ -40,6 +40,7 @@ struct Parsed {
 /// The on-disk index of the root being indexed.
 struct Persist {
     file: PathBuf,
+    root: PathBuf,
     fingerprint: u64,
     previous: Option<Previous>,
 }
@@ -53,7 +54,13 @@ impl Persist {
         if unchanged {
             return;
         }
-        match persist::save(&self.file, self.fingerprint, records, self.previous.as_ref()) {
+        match persist::save(
+            &self.file,
+            &self.root,
+            self.fingerprint,
+            records,
+            self.previous.as_ref(),
+        ) {
             Ok(()) => {
                 tracing::debug!(file = %self.file.display(), records = records.len(), "saved the index")
             }
@@ -122,7 +129,7 @@ impl Index {
     fn load_previous(&self, dir: &Path, root: &Path) -> Persist {
         let file = persist::file_for(dir, root);
         let fingerprint = persist::fingerprint(&self.registry);
-        let previous = match Previous::load(&file, fingerprint) {
+        let previous = match Previous::load(&file, root, fingerprint) {
             Ok(previous) => Some(previous),
             Err(LoadError::Unreadable(_)) if !file.exists() => None,
             Err(error) => {
@@ -130,7 +137,7 @@ impl Index {
                 None
             }
         };
-        Persist { file, fingerprint, previous }
+        Persist { file, root: root.to_path_buf(), fingerprint, previous }
     }
 
     /// Decides per path: a source file to read, a project file (read now, it is small), or a

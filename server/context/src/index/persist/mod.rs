@@ -10,8 +10,10 @@
 //! to a temporary file renamed into place, so a reader never sees half a file.
 //!
 //! Layout (little-endian): `INFILLIX`, format version `u32`, fingerprint `u64`, record count
-//! `u32`, then per record its length `u32` and bytes (path, size, mtime, content hash, language,
-//! then the symbols of `codec`), then the checksum `u64`: XXH64 of the records' own XXH64s.
+//! `u32`, the root's path, then per record its length `u32` and bytes (path, size, mtime,
+//! content hash, language, then the symbols of `codec`), then the checksum `u64`: XXH64 of the
+//! XXH64s of the root's path and of each record. Saving also deletes the index files in the
+//! directory whose root no longer exists (a deleted project, a test's temporary directory).
 //!
 //! Only files the walk indexed have records, so nothing the privacy filter refuses (secrets,
 //! exclusions, `.infillignore`) reaches the disk; records hold names, ranges and token hashes,
@@ -37,7 +39,7 @@ use codec::{Reader, Writer};
 /// Bumped whenever the layout or the meaning of a field changes; other versions are rebuilt.
 pub(crate) const FORMAT_VERSION: u32 = 1;
 const MAGIC: &[u8; 8] = b"INFILLIX";
-/// Magic, version, fingerprint, record count.
+/// Magic, version, fingerprint, record count (the root's path follows).
 const HEADER_BYTES: usize = 8 + 4 + 8 + 4;
 
 /// What the file system says about a file: its size and modification time.
@@ -94,6 +96,7 @@ pub(crate) enum LoadError {
     NotAnIndex,
     OtherVersion(u32),
     OtherFingerprint,
+    OtherRoot,
     Corrupt,
 }
 
@@ -104,6 +107,7 @@ impl std::fmt::Display for LoadError {
             LoadError::NotAnIndex => f.write_str("not an index file"),
             LoadError::OtherVersion(version) => write!(f, "format version {version}"),
             LoadError::OtherFingerprint => f.write_str("written for other queries or versions"),
+            LoadError::OtherRoot => f.write_str("written for another root"),
             LoadError::Corrupt => f.write_str("corrupt or truncated"),
         }
     }
@@ -117,13 +121,17 @@ pub(crate) struct Previous {
 
 impl Previous {
     /// Reads and checks `file`.
-    pub fn load(file: &Path, fingerprint: u64) -> Result<Previous, LoadError> {
+    pub fn load(file: &Path, root: &Path, fingerprint: u64) -> Result<Previous, LoadError> {
         let bytes = std::fs::read(file).map_err(|e| LoadError::Unreadable(e.to_string()))?;
-        let records = Self::check(&bytes, fingerprint)?;
+        let records = Self::check(&bytes, root, fingerprint)?;
         Ok(Previous { bytes, records })
     }
 
-    fn check(bytes: &[u8], fingerprint: u64) -> Result<HashMap<PathBuf, Cached>, LoadError> {
+    fn check(
+        bytes: &[u8],
+        root: &Path,
+        fingerprint: u64,
+    ) -> Result<HashMap<PathBuf, Cached>, LoadError> {
         if bytes.len() < HEADER_BYTES + 8 || &bytes[..8] != MAGIC {
             return Err(LoadError::NotAnIndex);
         }
@@ -136,10 +144,17 @@ impl Previous {
             return Err(LoadError::OtherFingerprint);
         }
         let count = header.u32().ok_or(LoadError::Corrupt)? as usize;
-        let body = &bytes[HEADER_BYTES..bytes.len() - 8];
+        let mut input = Reader::new(&bytes[HEADER_BYTES..bytes.len() - 8]);
+        let stored_root = input.str().ok_or(LoadError::Corrupt)?;
+        if Path::new(stored_root) != root {
+            return Err(LoadError::OtherRoot);
+        }
+        let body_start = bytes.len() - 8 - input.remaining();
+        let body = &bytes[body_start..bytes.len() - 8];
         let checksum = Reader::new(&bytes[bytes.len() - 8..]).u64();
         let mut input = Reader::new(body);
         let mut hashes = Writer::default();
+        hashes.u64(xxh64(stored_root.as_bytes(), 0));
         let mut records = HashMap::with_capacity(count.min(body.len() / 4));
         for _ in 0..count {
             let len = input.u32().ok_or(LoadError::Corrupt)? as usize;
@@ -147,7 +162,7 @@ impl Previous {
             let record = input.take(len).ok_or(LoadError::Corrupt)?;
             hashes.u64(xxh64(record, 0));
             let (path, cached) =
-                parse_record(record, HEADER_BYTES + start).ok_or(LoadError::Corrupt)?;
+                parse_record(record, body_start + start).ok_or(LoadError::Corrupt)?;
             records.insert(path, cached);
         }
         if !input.is_empty() || checksum != Some(xxh64(&hashes.bytes, 0)) {
@@ -235,6 +250,7 @@ pub(crate) fn file_for(dir: &Path, root: &Path) -> PathBuf {
 /// is not UTF-8 are left out (they are parsed again next time).
 pub(crate) fn save(
     file: &Path,
+    root: &Path,
     fingerprint: u64,
     records: &[Record],
     previous: Option<&Previous>,
@@ -243,16 +259,60 @@ pub(crate) fn save(
     std::fs::create_dir_all(dir)?;
     let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("index");
     let temporary = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = write_to(&temporary, fingerprint, records, previous)
+    let result = write_to(&temporary, root, fingerprint, records, previous)
         .and_then(|()| std::fs::rename(&temporary, file));
     if result.is_err() {
         let _ = std::fs::remove_file(&temporary);
     }
+    prune(dir);
     result
+}
+
+/// Deletes the index files in `dir` whose root is no longer a directory, and temporary files
+/// a crash left behind over a day ago.
+fn prune(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.filter_map(Result::ok) {
+        let path = entry.path();
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let stale = if name.ends_with(".index") {
+            root_of(&path).is_some_and(|root| !root.is_dir())
+        } else if name.starts_with('.') && name.ends_with(".tmp") {
+            entry
+                .metadata()
+                .and_then(|metadata| metadata.modified())
+                .ok()
+                .and_then(|modified| modified.elapsed().ok())
+                .is_some_and(|age| age.as_secs() > 24 * 3600)
+        } else {
+            false
+        };
+        if stale {
+            let _ = std::fs::remove_file(&path);
+        }
+    }
+}
+
+/// The root recorded in an index file's header (`None` when it is not one of ours).
+fn root_of(file: &Path) -> Option<PathBuf> {
+    use std::io::Read;
+    let mut head = Vec::new();
+    std::fs::File::open(file)
+        .ok()?
+        .take(HEADER_BYTES as u64 + 4 + 4096)
+        .read_to_end(&mut head)
+        .ok()?;
+    if head.get(..8)? != MAGIC {
+        return None;
+    }
+    let mut input = Reader::new(head.get(HEADER_BYTES..)?);
+    input.str().map(PathBuf::from)
 }
 
 fn write_to(
     temporary: &Path,
+    root: &Path,
     fingerprint: u64,
     records: &[Record],
     previous: Option<&Previous>,
@@ -278,8 +338,11 @@ fn write_to(
     header.u32(FORMAT_VERSION);
     header.u64(fingerprint);
     header.len(written.len());
+    let root = root.to_string_lossy();
+    header.str(&root);
     out.write_all(&header.bytes)?;
     let mut hashes = Writer::default();
+    hashes.u64(xxh64(root.as_bytes(), 0));
     let mut bytes = Writer::default();
     for (record, path, symbols) in written {
         bytes.bytes.clear();

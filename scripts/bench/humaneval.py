@@ -6,8 +6,11 @@ HumanEval problem of each infilling file, then scores every completion in a subp
 scripts/bench/README.md.
 
 Arms: `pipeline` (post-processing on), `raw` (post-processing off: `postprocess_off`, the same
-generation as `pipeline`), `naive` (bare prefix, no pipeline, cut at the first blank line) and
-`canonical` (the reference solution, no model: checks the harness itself).
+generation as `pipeline`), `checked` (what the editor gets: the pipeline plus its syntax check,
+which repairs or replaces a suggestion that breaks the syntax with a sampled one, or shows
+nothing), `naive` (bare prefix, no pipeline, cut at the first blank line) and `canonical` (the
+reference solution, no model: checks the harness itself). "shown that parse" counts the non-empty
+suggestions whose document, as the editor holds it, compiles (`compile()`, nothing runs).
 
 Scoring: a sample passes when the document, followed by the task's `test` and
 `check(entry_point)`, runs without error under `python3 -I` in a fresh temporary directory
@@ -257,13 +260,14 @@ def main() -> None:
         if args.fresh and not args.score_only:
             for arm in model_arms:
                 result_path(args.out, name, arm).unlink(missing_ok=True)
-        # One generation serves pipeline and raw; naive is its own run.
-        groups = [[a for a in model_arms if a in ("pipeline", "raw")], [a for a in model_arms if a == "naive"]]
+        # One generation serves pipeline and raw; naive and checked are runs of their own.
+        groups = [[a for a in model_arms if a in ("pipeline", "raw")]] + [
+            [a] for a in model_arms if a in ("naive", "checked")]
         for group in groups:
             if group and not args.score_only:
                 # Generate both shared arms together even if only one was asked for.
-                shared = ["pipeline", "raw"] if group != ["naive"] else group
-                if args.stop_at_cut and shared != ["naive"]:
+                shared = ["pipeline", "raw"] if group[0] in ("pipeline", "raw") else group
+                if args.stop_at_cut and "pipeline" in shared:
                     if "raw" in arms:
                         raise SystemExit("--stop-at-cut generates the pipeline arm alone: drop raw from --arms")
                     shared = ["pipeline"]
@@ -288,6 +292,18 @@ def main() -> None:
             errors = sum(1 for v in values if v.get("error"))
             ms = [v["ms"] for v in values if v.get("ms") is not None]
             prompt = [v["prompt_tokens"] for v in values if v.get("prompt_tokens") is not None]
+            # Shown suggestions whose document (as the editor holds it) compiles: compile() only
+            # parses, it runs nothing.
+            by_id = {t["task_id"]: t for t in tasks}
+            shown = [(k, v) for k, v in rows.items() if (v.get("completion") or "").strip()]
+            parses = 0
+            for task_id, row in shown:
+                try:
+                    compile(program(by_id[task_id], row, "editor"), "sample.py", "exec")
+                    parses += 1
+                except (SyntaxError, ValueError):
+                    pass
+            generations = [v["generations"] for v in values if v.get("generations") is not None]
             table.append({
                 "file": FILES[short].replace("HumanEval-", "").replace(".jsonl.gz", ""),
                 "arm": arm,
@@ -300,17 +316,23 @@ def main() -> None:
                 "errors": errors,
                 "ms": statistics.median(ms) if ms else None,
                 "prompt": statistics.median(prompt) if prompt else None,
+                "parses": (parses, len(shown)),
+                "generations": statistics.mean(generations) if generations else None,
             })
 
     print()
-    print("| file | arm | pass@1 (editor) | pass@1 (strict) | n | empty | errors | median ms | median prompt tok |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("| file | arm | pass@1 (editor) | pass@1 (strict) | n | empty | errors | shown that parse | "
+          "mean generations | median ms | median prompt tok |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in table:
         ms = f"{r['ms']:.0f}" if r["ms"] is not None else "–"
         prompt = f"{r['prompt']:.0f}" if r["prompt"] is not None else "–"
+        parsed, shown = r["parses"]
+        parse = f"{parsed / shown:.0%} ({parsed}/{shown})" if shown else "–"
+        gens = f"{r['generations']:.2f}" if r["generations"] is not None else "–"
         print(f"| {r['file']} | {r['arm']} | {r['editor']:.1%} ({r['editor_k']}/{r['n']}) | "
               f"{r['strict']:.1%} ({r['strict_k']}/{r['n']}) | {r['n']} | {r['empty']} | "
-              f"{r['errors']} | {ms} | {prompt} |")
+              f"{r['errors']} | {parse} | {gens} | {ms} | {prompt} |")
     print()
     for (short, arm), counter in failures.items():
         top = ", ".join(f"{k} ×{v}" for k, v in counter.most_common(4))

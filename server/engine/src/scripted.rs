@@ -45,6 +45,7 @@ pub struct ScriptedEngine {
     queue: Mutex<VecDeque<ScriptedReply>>,
     responder: Option<Box<Responder>>,
     prompts: Mutex<Vec<String>>,
+    samplings: Mutex<Vec<(f32, Option<u64>)>>,
     running: Arc<AtomicUsize>,
 }
 
@@ -62,6 +63,7 @@ impl ScriptedEngine {
             queue: Mutex::new(VecDeque::new()),
             responder: None,
             prompts: Mutex::new(Vec::new()),
+            samplings: Mutex::new(Vec::new()),
             running: Arc::new(AtomicUsize::new(0)),
         }
     }
@@ -82,6 +84,11 @@ impl ScriptedEngine {
     /// Every prompt received so far (chat prompts rendered as `role: content` lines).
     pub fn prompts(&self) -> Vec<String> {
         self.prompts.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The temperature and seed of every request received so far, in order.
+    pub fn samplings(&self) -> Vec<(f32, Option<u64>)> {
+        self.samplings.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// Generations still decoding; a cancelled generation leaves this count within one step.
@@ -142,6 +149,10 @@ impl Engine for ScriptedEngine {
             return Generation::failed(EngineError::InvalidRequest("empty prompt".into()));
         }
         self.prompts.lock().unwrap_or_else(|e| e.into_inner()).push(prompt.clone());
+        self.samplings
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((request.temperature, request.seed));
         let Some(reply) = self.next_reply(&prompt) else {
             return Generation::failed(EngineError::Unavailable("no scripted reply left".into()));
         };

@@ -6,8 +6,8 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use infill_ide::postprocess::{
-    PostprocessConfig, PostprocessInput, Shape, SuppressReason, decide_shape, postprocess,
-    postprocess_off, settled_end,
+    PostprocessConfig, PostprocessInput, Repaired, Shape, SuppressReason, Validity, check_syntax,
+    decide_shape, postprocess, postprocess_off, repair_syntax, settled_end,
 };
 use infill_syntax::LanguageRegistry;
 use proptest::prelude::*;
@@ -39,6 +39,11 @@ struct Case {
     expect_none: bool,
     /// What [`postprocess_off`] must return, when pinned.
     off: Option<String>,
+    /// What the syntax check makes of the suggestion ([`repair_syntax`]), when pinned:
+    /// `parses`, `repaired` (then `repaired` is the text) or `broken`.
+    syntax: Option<String>,
+    /// The repaired suggestion, with `syntax = "repaired"`.
+    repaired: Option<String>,
     #[serde(default)]
     config: PostprocessConfig,
 }
@@ -121,6 +126,46 @@ fn check(path: &Path) -> Result<(), String> {
                 problems,
                 "stopping the model at byte {end} changes the suggestion:\n  whole {got:?}\n  early {early:?}"
             );
+        }
+    }
+    match (case.syntax.as_deref(), &got) {
+        (None, _) if case.repaired.is_some() => {
+            return Err("repaired without syntax = \"repaired\"".into());
+        }
+        (None, _) => {}
+        (Some(_), None) => return Err("syntax is pinned but postprocess returns None".into()),
+        (Some(verdict), Some(text)) => {
+            let expected = match (verdict, &case.repaired) {
+                ("parses", None) => Repaired::AsIs(text.clone()),
+                ("repaired", Some(repaired)) => Repaired::Changed(repaired.clone()),
+                ("broken", None) => Repaired::Broken,
+                _ => {
+                    return Err(format!(
+                        "syntax = {verdict:?}: give parses, broken, or repaired with repaired = \"...\""
+                    ));
+                }
+            };
+            let repaired = repair_syntax(&input, text);
+            if repaired != expected {
+                let _ = writeln!(
+                    problems,
+                    "repair_syntax:\n  expected {expected:?}\n  got      {repaired:?}"
+                );
+            }
+            let validity = check_syntax(&input, text);
+            let expected_validity =
+                if verdict == "parses" { Validity::Parses } else { Validity::Breaks };
+            if validity != expected_validity {
+                let _ = writeln!(
+                    problems,
+                    "check_syntax: expected {expected_validity:?}, got {validity:?}"
+                );
+            }
+            if let Repaired::Changed(repaired) = &repaired
+                && check_syntax(&input, repaired) != Validity::Parses
+            {
+                let _ = writeln!(problems, "the repaired suggestion does not parse: {repaired:?}");
+            }
         }
     }
     if let Some(off) = &case.off {

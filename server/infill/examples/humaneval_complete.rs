@@ -65,6 +65,9 @@ enum Arm {
     Raw,
     /// The bare prefix, no template, cut at the first blank line.
     Naive,
+    /// What the editor gets: the pipeline with its syntax check (repair, further sampled
+    /// candidates when the first breaks the syntax, nothing rather than broken code).
+    Checked,
 }
 
 impl Arm {
@@ -73,6 +76,7 @@ impl Arm {
             Arm::Pipeline => "pipeline",
             Arm::Raw => "raw",
             Arm::Naive => "naive",
+            Arm::Checked => "checked",
         }
     }
 }
@@ -219,6 +223,10 @@ pub struct Outcome {
     pub stats: Option<GenerationStats>,
     pub source: Option<&'static str>,
     pub error: Option<String>,
+    /// Generations made (the checked arm: more than one when the first candidate broke).
+    pub generations: Option<usize>,
+    /// The checked arm changed or replaced the first candidate to make it parse.
+    pub repaired: Option<bool>,
 }
 
 fn source_name(source: SuggestionSource) -> &'static str {
@@ -268,8 +276,39 @@ pub async fn complete_pipeline_and_raw(
         ms,
         stats: raw.stats.clone(),
         error: None,
+        generations: Some(1),
+        repaired: None,
     };
     (arm(pipeline), arm(unfiltered))
+}
+
+/// The `checked` arm: `Completer::complete`, the editor's whole path with the syntax check.
+pub async fn complete_checked(
+    engine: &Arc<dyn Engine>,
+    settings: CompletionSettings,
+    input: CompletionInput,
+) -> Outcome {
+    let completer = Completer::new(Arc::clone(engine), settings);
+    let started = Instant::now();
+    let result = completer.complete(input).await;
+    let ms = started.elapsed().as_millis();
+    match result {
+        Ok(Some(suggestion)) => Outcome {
+            completion: suggestion.text,
+            ms,
+            stats: suggestion.stats,
+            source: Some(source_name(suggestion.source)),
+            error: None,
+            generations: Some(suggestion.generations),
+            repaired: Some(suggestion.repaired),
+        },
+        Ok(None) => Outcome { ms, ..Outcome::default() },
+        Err(error) => Outcome {
+            ms,
+            error: Some(format!("{:#}", anyhow::Error::from(error))),
+            ..Outcome::default()
+        },
+    }
 }
 
 /// Cuts `text` before its first blank (empty or whitespace-only) line.
@@ -308,6 +347,8 @@ async fn complete_naive(engine: &Arc<dyn Engine>, options: &Options, prefix: &st
             stats: Some(done.stats),
             source: Some("engine"),
             error: None,
+            generations: Some(1),
+            repaired: None,
         },
         Err(error) => Outcome { ms, error: Some(error.to_string()), ..Outcome::default() },
     }
@@ -335,6 +376,8 @@ fn write_line(out: &mut impl Write, w: &Written<'_>, arm: Arm, o: &Outcome) -> a
         "source": o.source,
         "shape": w.shape,
         "error": o.error,
+        "generations": o.generations,
+        "repaired": o.repaired,
     });
     writeln!(out, "{line}")?;
     out.flush()?;
@@ -386,6 +429,10 @@ async fn main() -> anyhow::Result<()> {
             typed: &buffer.typed,
             separator: buffer.separator,
         };
+        if wants(Arm::Checked) {
+            let checked = complete_checked(&engine, settings(&options), input.clone()).await;
+            write_line(&mut out, &written, Arm::Checked, &checked)?;
+        }
         if wants(Arm::Pipeline) || wants(Arm::Raw) {
             let (pipeline, raw) =
                 complete_pipeline_and_raw(&engine, settings(&options), input).await;

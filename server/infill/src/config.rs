@@ -66,6 +66,13 @@ pub struct CompletionConfig {
     /// Compute the prompt at the cursor in the background when a plugin says where the cursor
     /// is (`infill/didFocus`: a file shown, the cursor resting somewhere new).
     pub prefetch: bool,
+    /// Check that a suggestion parses where it goes before showing it: repair its indentation
+    /// or cut the lines that break, else try another candidate, else show nothing.
+    pub check_syntax: bool,
+    /// The most candidates one request makes: further ones are sampled when the first breaks
+    /// the syntax, and an explicit request (the user invoked completion, or cycles through
+    /// suggestions) gets up to this many alternatives.
+    pub candidates: usize,
 }
 
 /// The defaults are the pipeline's own ([`CompletionSettings::default`]): one source of truth.
@@ -84,6 +91,8 @@ impl Default for CompletionConfig {
             suffix_bytes: settings.suffix_bytes,
             fast_first_prefix_bytes: settings.fast_first_prefix_bytes,
             prefetch: true,
+            check_syntax: settings.validate,
+            candidates: settings.candidates,
         }
     }
 }
@@ -102,6 +111,8 @@ impl From<&CompletionConfig> for CompletionSettings {
             postprocess: true,
             stop_at_cut: true,
             fast_first_prefix_bytes: config.fast_first_prefix_bytes,
+            validate: config.check_syntax,
+            candidates: config.candidates.max(1),
         }
     }
 }

@@ -93,6 +93,9 @@ pub struct Language {
     /// Keywords that open a block when they end a line (`do`, `then`); read where no syntax
     /// tree is at hand.
     pub block_keywords: Vec<String>,
+    /// Whether indentation is syntax (the offside rule): the statements of a block start in one
+    /// column, and a block is its indented lines.
+    pub significant_indentation: bool,
     /// Node kinds of its grammar that the completion pipeline reads.
     pub node_kinds: NodeKinds,
     /// How imports resolve to files; `None` when the table has no `[language.imports]`.
@@ -168,6 +171,7 @@ impl Language {
             block_comment: entry.block_comment,
             inherits: entry.inherits,
             block_keywords: entry.block_keywords,
+            significant_indentation: entry.significant_indentation,
             node_kinds: entry.node_kinds,
             imports,
             actions: entry.actions,
@@ -190,6 +194,7 @@ impl fmt::Debug for Language {
             .field("block_comment", &self.block_comment)
             .field("inherits", &self.inherits)
             .field("block_keywords", &self.block_keywords)
+            .field("significant_indentation", &self.significant_indentation)
             .field("node_kinds", &self.node_kinds)
             .field("imports", &self.imports)
             .field("actions", &self.actions)

@@ -49,6 +49,110 @@ pub fn parse(language: &Language, text: &str) -> Option<Tree> {
     })
 }
 
+/// The tree of `old_text` with `inserted` put in at byte `at`, reparsed incrementally from
+/// `old_tree` (parsed from `old_text`): what a suggestion would make of the document, without
+/// touching it. `None` when the language has no grammar, `at` is not a character boundary of
+/// `old_text`, or the reparse runs out of `budget`.
+pub fn parse_with_insertion(
+    language: &Language,
+    old_tree: &Tree,
+    old_text: &str,
+    at: usize,
+    inserted: &str,
+    budget: std::time::Duration,
+) -> Option<Tree> {
+    if !old_text.is_char_boundary(at) {
+        return None;
+    }
+    let ts_language = language.ts_language()?;
+    let start = point_after(Point { row: 0, column: 0 }, &old_text[..at]);
+    let edit = tree_sitter::InputEdit {
+        start_byte: at,
+        old_end_byte: at,
+        new_end_byte: at + inserted.len(),
+        start_position: start,
+        old_end_position: start,
+        new_end_position: point_after(start, inserted),
+    };
+    let mut tree = old_tree.clone();
+    tree.edit(&edit);
+    let (before, after) = old_text.split_at(at);
+    PARSER.with(|parser| {
+        let mut parser = parser.try_borrow_mut().ok()?;
+        parser.set_language(&ts_language).ok()?;
+        parser.reset();
+        let started = std::time::Instant::now();
+        let mut out_of_time = |_: &tree_sitter::ParseState| started.elapsed() > budget;
+        let options = tree_sitter::ParseOptions::new().progress_callback(&mut out_of_time);
+        let parts = [before.as_bytes(), inserted.as_bytes(), after.as_bytes()];
+        let mut read = |byte: usize, _: Point| {
+            let mut offset = byte;
+            for part in parts {
+                if offset < part.len() {
+                    return &part[offset..];
+                }
+                offset -= part.len();
+            }
+            &[][..]
+        };
+        let reparsed = parser.parse_with_options(&mut read, Some(&tree), Some(options));
+        if reparsed.is_none() {
+            parser.reset();
+        }
+        reparsed
+    })
+}
+
+/// The number of syntax errors in `tree`: its `ERROR` and `MISSING` nodes (an error node's
+/// inside is not counted again).
+pub fn syntax_error_count(tree: &Tree) -> usize {
+    let mut count = 0;
+    visit_errors(tree, |_| count += 1);
+    count
+}
+
+/// The bytes of `tree`'s text inside its `ERROR` nodes (outermost ones): how much of the text
+/// error recovery could not place.
+pub fn syntax_error_bytes(tree: &Tree) -> usize {
+    let mut bytes = 0;
+    visit_errors(tree, |node| bytes += node.end_byte() - node.start_byte());
+    bytes
+}
+
+/// Calls `found` for each outermost `ERROR` or `MISSING` node, skipping error-free subtrees.
+fn visit_errors(tree: &Tree, mut found: impl FnMut(tree_sitter::Node<'_>)) {
+    let mut cursor = tree.walk();
+    loop {
+        let node = cursor.node();
+        let error = node.is_error() || node.is_missing();
+        if error {
+            found(node);
+        }
+        if !error && node.has_error() && cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return;
+            }
+        }
+    }
+}
+
+/// The position after `text` when it starts at `start`.
+fn point_after(start: Point, text: &str) -> Point {
+    match text.rfind('\n') {
+        Some(last) => Point {
+            row: start.row + text.bytes().filter(|byte| *byte == b'\n').count(),
+            column: text.len() - last - 1,
+        },
+        None => Point { row: start.row, column: start.column + text.len() },
+    }
+}
+
 /// A parser set up for `language`, or `None` when it has no grammar that loads.
 pub(crate) fn parser_for(language: &Language) -> Option<Parser> {
     let ts_language = language.ts_language()?;

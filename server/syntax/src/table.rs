@@ -39,6 +39,8 @@ pub(crate) struct LanguageEntry {
     #[serde(default)]
     pub block_keywords: Vec<String>,
     #[serde(default)]
+    pub significant_indentation: bool,
+    #[serde(default)]
     pub node_kinds: NodeKinds,
     #[serde(default)]
     pub imports: Option<ImportsEntry>,

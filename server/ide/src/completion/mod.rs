@@ -58,7 +58,19 @@ pub struct CompletionSettings {
     /// user pauses ([`Completer::warm_up_when_idle`]), so that later keystrokes get the whole
     /// context. 0 always uses the full prompt.
     pub fast_first_prefix_bytes: usize,
+    /// Check that a suggestion parses where it goes before showing it
+    /// ([`postprocess::repair_syntax`]): repair it (indentation, trailing lines that break)
+    /// or drop it; off only for measurements.
+    pub validate: bool,
+    /// The most candidates one request makes: when the first breaks the syntax, further ones
+    /// are sampled (sharing the prompt's cached KV) until one parses, within `time_budget`;
+    /// a request that asks for alternatives gets up to this many, deduplicated, best first.
+    pub candidates: usize,
 }
+
+/// How far sampled candidates stray from the greedy one.
+const CANDIDATE_TEMPERATURE: f32 = 0.7;
+const CANDIDATE_TOP_P: f32 = 0.95;
 
 /// The uncached part of a full prompt, in bytes, above which it is cold: some 250 tokens, about
 /// four seconds of prompt processing on a small CPU.
@@ -81,6 +93,8 @@ impl Default for CompletionSettings {
             postprocess: true,
             stop_at_cut: true,
             fast_first_prefix_bytes: 512,
+            validate: true,
+            candidates: 3,
         }
     }
 }
@@ -111,6 +125,14 @@ pub struct Suggestion {
     pub stats: Option<GenerationStats>,
     /// Time from the request to the suggestion.
     pub elapsed: Duration,
+    /// Further suggestions, best first, none equal to `text` or to each other (only when the
+    /// request asked for alternatives).
+    pub alternatives: Vec<String>,
+    /// Generations made for this request (0 without the engine): more than one when the first
+    /// candidate broke the syntax or alternatives were asked for.
+    pub generations: usize,
+    /// The first candidate was changed to parse (re-indented or cut) or replaced by a later one.
+    pub repaired: bool,
 }
 
 /// A completion's model text before post-processing: what [`Completer::generate_raw`] returns
@@ -171,6 +193,9 @@ fn hash_request(prompt: &str, request: &GenerateRequest) -> u64 {
     prompt.hash(&mut hasher);
     request.max_tokens.hash(&mut hasher);
     request.stop.hash(&mut hasher);
+    request.temperature.to_bits().hash(&mut hasher);
+    request.top_p.map(f32::to_bits).hash(&mut hasher);
+    request.seed.hash(&mut hasher);
     hasher.finish()
 }
 
@@ -388,7 +413,19 @@ impl Completer {
     /// the identical-request cache, then the engine) and post-processes the output.
     pub async fn complete(
         &self,
+        input: CompletionInput,
+    ) -> Result<Option<Suggestion>, CompletionError> {
+        self.complete_with(input, 1).await
+    }
+
+    /// [`Completer::complete`] with up to `wanted` suggestions (capped by
+    /// [`CompletionSettings::candidates`]): the first is the greedy one, the
+    /// [`Suggestion::alternatives`] are sampled, each post-processed and checked, deduplicated.
+    /// Typed-through reuse answers with one.
+    pub async fn complete_with(
+        &self,
         mut input: CompletionInput,
+        wanted: usize,
     ) -> Result<Option<Suggestion>, CompletionError> {
         let started = Instant::now();
         Self::clamp_cursor(&mut input);
@@ -405,15 +442,18 @@ impl Completer {
                 source: SuggestionSource::TypedThrough,
                 stats: None,
                 elapsed: started.elapsed(),
+                alternatives: Vec::new(),
+                generations: 0,
+                repaired: false,
             }));
         }
         self.cancel_warmup();
         self.pending.lock().unwrap_or_else(|e| e.into_inner()).take();
         self.note_request();
         let request = self.request(&input, &shape);
-        let raw = match self.short_request(&input, &shape, &request, &settings) {
+        let (raw, used, full) = match self.short_request(&input, &shape, &request, &settings) {
             Some(short) => {
-                let raw = self.generate_request(short, shape, false).await;
+                let raw = self.generate_request(short.clone(), shape, false).await;
                 // Whatever the short answer did, the full prompt is to warm for the next
                 // keystrokes, once the user pauses ([`Completer::warm_up_when_idle`]): while
                 // they type on, the short prompt's follow-ups keep the engine.
@@ -421,20 +461,97 @@ impl Completer {
                 self.note_request();
                 let mut raw = raw?;
                 raw.source = SuggestionSource::ShortPrompt;
-                raw
+                (raw, short, false)
             }
-            None => self.generate_request(request, shape, true).await?,
+            None => (self.generate_request(request.clone(), shape, true).await?, request, true),
         };
-        let Some(text) = postprocess_raw(&input, &raw, &config, settings.postprocess) else {
-            return Ok(None);
-        };
+        let wanted = wanted.clamp(1, settings.candidates.max(1));
+        let first = postprocess_raw(&input, &raw, &config, settings.postprocess);
+        let mut generations = 1;
+        let mut repaired = false;
+        let mut shown: Vec<String> = Vec::new();
+        match first.map(|text| self.checked(&input, &raw, text, &config, &settings)) {
+            Some(postprocess::Repaired::AsIs(text)) => shown.push(text),
+            Some(postprocess::Repaired::Changed(text)) => {
+                repaired = true;
+                shown.push(text);
+            }
+            Some(postprocess::Repaired::Broken) => repaired = true,
+            None => {}
+        }
+        // Further candidates: when the first broke the syntax (else there is nothing to show),
+        // or when alternatives were asked for. Sampled from the same prompt, whose KV is cached.
+        while (shown.len() < wanted || (shown.is_empty() && repaired))
+            && generations < settings.candidates
+            && started.elapsed() < settings.time_budget
+        {
+            let sampled = GenerateRequest {
+                temperature: CANDIDATE_TEMPERATURE,
+                top_p: Some(CANDIDATE_TOP_P),
+                seed: Some(generations as u64),
+                ..used.clone()
+            };
+            generations += 1;
+            let raw = match self.generate_request(sampled, shape, full).await {
+                Ok(raw) => raw,
+                Err(error) => {
+                    tracing::debug!(%error, "a further candidate failed");
+                    break;
+                }
+            };
+            let Some(text) = postprocess_raw(&input, &raw, &config, settings.postprocess)
+                .and_then(|text| self.checked(&input, &raw, text, &config, &settings).into_text())
+            else {
+                continue;
+            };
+            if !shown.contains(&text) {
+                shown.push(text);
+            }
+        }
+        self.note_request();
+        let mut shown = shown.into_iter();
+        let Some(text) = shown.next() else { return Ok(None) };
         self.remember(&input, &text);
         Ok(Some(Suggestion {
             text,
             source: raw.source,
             stats: raw.stats,
             elapsed: started.elapsed(),
+            alternatives: shown.take(wanted - 1).collect(),
+            generations,
+            repaired,
         }))
+    }
+
+    /// `text` (post-processed from `raw` for `input`) as it parses where it goes, when checking
+    /// is on ([`CompletionSettings::validate`]).
+    fn checked(
+        &self,
+        input: &CompletionInput,
+        raw: &RawCompletion,
+        text: String,
+        config: &PostprocessConfig,
+        settings: &CompletionSettings,
+    ) -> postprocess::Repaired {
+        if !settings.validate || !settings.postprocess {
+            return postprocess::Repaired::AsIs(text);
+        }
+        let cursor = floor_char_boundary(&input.text, input.cursor);
+        let post = PostprocessInput {
+            prefix: &input.text[..cursor],
+            suffix: &input.text[cursor..],
+            tree: input.tree.as_ref(),
+            cursor,
+            language: input.language.as_deref(),
+            raw: &raw.text,
+            shape: raw.shape,
+            config: config.clone(),
+        };
+        let repaired = postprocess::repair_syntax(&post, &text);
+        if !matches!(repaired, postprocess::Repaired::AsIs(_)) {
+            tracing::debug!(?repaired, text = text.as_str(), "a suggestion that breaks the syntax");
+        }
+        repaired
     }
 
     /// The model's raw text for `input`, from the identical-request cache or one generation;

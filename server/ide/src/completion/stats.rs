@@ -22,6 +22,9 @@ pub struct CompletionStats {
     pub short_prompt: u64,
     /// Suggestions from typed-through reuse.
     pub typed_through: u64,
+    /// Suggestions whose first candidate broke the syntax where it goes, shown repaired
+    /// (re-indented, cut) or replaced by a later candidate.
+    pub syntax_repaired: u64,
     /// Suggestions from the identical-request cache.
     pub cache_hits: u64,
     /// Suggestions the user accepted.
@@ -38,6 +41,7 @@ impl CompletionStats {
         self.requests += 1;
         if let Some(s) = suggestion {
             self.suggestions += 1;
+            self.syntax_repaired += u64::from(s.repaired);
             match s.source {
                 SuggestionSource::Engine => self.engine_requests += 1,
                 SuggestionSource::ShortPrompt => {

@@ -34,6 +34,7 @@ mod filters;
 mod lexer;
 mod shape;
 mod text;
+mod validate;
 
 use std::fmt;
 
@@ -43,6 +44,7 @@ use serde::{Deserialize, Serialize};
 use filters::Context;
 use lexer::CommentTokens;
 pub use shape::{Shape, SuppressReason};
+pub use validate::{Repaired, Validity, check as check_syntax, repair as repair_syntax};
 
 /// How completions are shaped and filtered. Part of the server's typed configuration.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

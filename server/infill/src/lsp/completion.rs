@@ -77,13 +77,15 @@ pub fn prefetch(state: &State, uri: &Uri, position: Position) {
 }
 
 /// Runs a completion for `uri` at `position`, cancelling the document's previous one; the
-/// result is dropped when the document changed meanwhile. Returns the text and the cursor.
+/// result is dropped when the document changed meanwhile. Returns the suggestions (the best
+/// first; alternatives only when `wanted` is above 1) and the cursor.
 pub async fn run(
     client: &Client,
     state: &State,
     uri: &Uri,
     position: Position,
-) -> Result<Option<(String, Position)>> {
+    wanted: usize,
+) -> Result<Option<(Vec<String>, Position)>> {
     // A private file (a secret by its name, or excluded by the user) gets nothing: no prompt is
     // built from its text and the engine is not asked.
     if is_private(state, uri) {
@@ -113,7 +115,7 @@ pub async fn run(
             .await
             .unwrap_or_default();
         }
-        completer.complete(input).await
+        completer.complete_with(input, wanted).await
     });
     if let Some(previous) = state.inflight.insert(uri.clone(), task.abort_handle()) {
         previous.abort();
@@ -168,30 +170,38 @@ pub async fn run(
     }
     let position = position_to_lsp(document.position_of(cursor, state.encoding()));
     let Some(suggestion) = suggestion else { return Ok(None) };
+    let mut texts = vec![suggestion.text];
+    texts.extend(suggestion.alternatives);
     // A suggestion that would introduce a security finding is dropped or flagged.
     let language = document.language().cloned();
     if !super::diagnostics::filters(state, language.as_ref()) {
-        return Ok(Some((suggestion.text, position)));
+        return Ok(Some((texts, position)));
     }
     let text = document.text();
     drop(document);
-    match super::diagnostics::filter_suggestion(
-        state,
-        language.as_ref(),
-        &text,
-        cursor,
-        &suggestion.text,
-    ) {
-        super::diagnostics::Filtered::Keep => {}
-        super::diagnostics::Filtered::Flag(rules) => {
-            tracing::warn!(?rules, "showing a suggestion that introduces a security finding");
+    texts.retain(|suggestion| {
+        match super::diagnostics::filter_suggestion(
+            state,
+            language.as_ref(),
+            &text,
+            cursor,
+            suggestion,
+        ) {
+            super::diagnostics::Filtered::Keep => true,
+            super::diagnostics::Filtered::Flag(rules) => {
+                tracing::warn!(?rules, "showing a suggestion that introduces a security finding");
+                true
+            }
+            super::diagnostics::Filtered::Drop(rules) => {
+                tracing::info!(
+                    ?rules,
+                    "dropped a suggestion that would introduce a security finding"
+                );
+                false
+            }
         }
-        super::diagnostics::Filtered::Drop(rules) => {
-            tracing::info!(?rules, "dropped a suggestion that would introduce a security finding");
-            return Ok(None);
-        }
-    }
-    Ok(Some((suggestion.text, position)))
+    });
+    Ok((!texts.is_empty()).then_some((texts, position)))
 }
 
 /// [`run`] at a request's document and position; returns the document too.
@@ -199,18 +209,28 @@ async fn run_at(
     client: &Client,
     state: &State,
     at: TextDocumentPositionParams,
-) -> Result<(Uri, Option<(String, Position)>)> {
-    let suggestion = run(client, state, &at.text_document.uri, at.position).await?;
+    wanted: usize,
+) -> Result<(Uri, Option<(Vec<String>, Position)>)> {
+    let suggestion = run(client, state, &at.text_document.uri, at.position, wanted).await?;
     Ok((at.text_document.uri, suggestion))
 }
 
-/// `textDocument/inlineCompletion` (LSP 3.18): ghost text.
+/// How many suggestions a request gets: alternatives to cycle through when the user asked
+/// (an explicit invocation), one while typing.
+fn wanted(state: &State, invoked: bool) -> usize {
+    if invoked { state.config().completion.candidates.max(1) } else { 1 }
+}
+
+/// `textDocument/inlineCompletion` (LSP 3.18): ghost text; alternatives to cycle through when
+/// the user invoked it.
 pub async fn inline(
     client: &Client,
     state: &State,
     params: InlineCompletionParams,
 ) -> Result<Option<InlineCompletionResponse>> {
-    let (_, suggestion) = run_at(client, state, params.text_document_position).await?;
+    let invoked = params.context.trigger_kind == InlineCompletionTriggerKind::INVOKED;
+    let wanted = wanted(state, invoked);
+    let (_, suggestion) = run_at(client, state, params.text_document_position, wanted).await?;
     Ok(Some(to_proto::inline_completion(suggestion)))
 }
 
@@ -232,10 +252,13 @@ pub async fn items(
 ) -> Result<Option<CompletionResponse>> {
     let uri = params.text_document_position.text_document.uri;
     let mut position = params.text_document_position.position;
+    // One suggestion: `CompletionTriggerKind::INVOKED` also means "typing an identifier", so
+    // nothing here says that the user asked for alternatives.
+    let wanted = 1;
     let mut retries = 0;
-    let (text, cursor) = loop {
+    let (texts, cursor) = loop {
         let before = TextAround::at(state, &uri, position)?;
-        if let Some(suggestion) = run(client, state, &uri, position).await? {
+        if let Some(suggestion) = run(client, state, &uri, position, wanted).await? {
             break suggestion;
         }
         let Some(followed) = before.followed(state, &uri) else { return Ok(None) };
@@ -268,7 +291,7 @@ pub async fn items(
         let at = document.byte_offset(position_from_lsp(cursor), state.encoding());
         document.slice(line_start..at)
     };
-    Ok(Some(to_proto::completion_list(&text, cursor, &line_prefix, state.encoding())))
+    Ok(Some(to_proto::completion_list(&texts, cursor, &line_prefix, state.encoding())))
 }
 
 /// A document's version and its text split at a completion's cursor, taken when the request

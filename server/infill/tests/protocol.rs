@@ -224,6 +224,41 @@ async fn inline_completion_returns_the_engines_suggestion() {
     );
 }
 
+#[tokio::test]
+async fn an_invoked_inline_completion_gets_alternatives_and_typing_gets_one() {
+    let replies = ["a + b", "a + b", "a - b", "a * b", "b + a", "a"].map(ScriptedReply::text);
+    let (engine, source) = scripted(&replies);
+    let mut client = start(source);
+    let options = json!({"completion": {"candidates": 4}});
+    client.initialize(inline_capabilities(), options).await;
+    let uri = "file:///work/math.py";
+    open(&mut client, uri, "python", "def add(a, b):\n    return \n").await;
+    let at = json!({"line": 1, "character": 11});
+    // Typing (an automatic trigger): one suggestion, one generation.
+    let response = client
+        .request(
+            "textDocument/inlineCompletion",
+            json!({"textDocument": {"uri": uri}, "position": at, "context": {"triggerKind": 2}}),
+        )
+        .await;
+    let texts: Vec<_> =
+        response["result"].as_array().unwrap().iter().map(|i| i["insertText"].clone()).collect();
+    assert_eq!(texts, [json!("a + b")], "{response}");
+    assert_eq!(engine.prompts().len(), 1);
+    // The user asks for alternatives (an explicit trigger): the greedy one first (from the
+    // identical-request cache), then the sampled ones, without the duplicate.
+    let response = client
+        .request(
+            "textDocument/inlineCompletion",
+            json!({"textDocument": {"uri": uri}, "position": at, "context": {"triggerKind": 1}}),
+        )
+        .await;
+    let texts: Vec<_> =
+        response["result"].as_array().unwrap().iter().map(|i| i["insertText"].clone()).collect();
+    assert_eq!(texts, [json!("a + b"), json!("a - b"), json!("a * b")], "{response}");
+    assert_eq!(engine.prompts().len(), 4, "the cached greedy answer and three samples");
+}
+
 /// A Python file whose prompt is cold for a new server (some 6 KB before the cursor, which is at
 /// the end of `    return ` on the returned line).
 fn long_math_file() -> (String, u32) {

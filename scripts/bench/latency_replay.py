@@ -14,6 +14,11 @@ the line kept) and types the rest of the line one character at a time with incre
 * Every later keystroke comes after a seeded pause of 60-180 ms and never waits for an answer:
   the server supersedes the previous request itself and answers it with -32800.
 
+With `--new-function K`, each target is a function of a `requests` module emptied to its `def`
+line, into which the user types the first K keystrokes of its real body (docstring left out; a
+newline and the next line's indentation are one keystroke, as with an editor's auto-indent): code
+the user writes anew, in a file we did not write.
+
 With `--focus-pause S`, each file is opened, `infill/didFocus` is sent at the target position
 (as the Neovim and VS Code plugins do when a file is shown or the cursor rests) and the user
 pauses S seconds before typing: the server prefetches the prompt meanwhile.
@@ -163,6 +168,89 @@ def pick_targets(root: Path, files: list[str], count: int, rng: random.Random) -
     return targets
 
 
+def keystrokes_of(text: str) -> list[str]:
+    """The keys that type `text`: one per character, except that a newline and the next line's
+    indentation are one keystroke (Enter, with the editor's auto-indent)."""
+    keys: list[str] = []
+    index = 0
+    while index < len(text):
+        if text[index] == "\n":
+            end = index + 1
+            while end < len(text) and text[end] in " \t":
+                end += 1
+            keys.append(text[index:end])
+            index = end
+        else:
+            keys.append(text[index])
+            index += 1
+    return keys
+
+
+def function_spans(lines: list[str]) -> list[tuple[int, int]]:
+    """(def line, end) of each function whose header fits one line: `end` is the first line
+    after its body (the next line indented at or left of the `def`, blank lines aside)."""
+    spans = []
+    for index, line in enumerate(lines):
+        stripped = line.lstrip()
+        if not (stripped.startswith("def ") and stripped.rstrip().endswith(":")):
+            continue
+        indent = len(line) - len(stripped)
+        end = index + 1
+        while end < len(lines) and (not lines[end].strip()
+                                    or len(lines[end]) - len(lines[end].lstrip()) > indent):
+            end += 1
+        while end > index + 1 and not lines[end - 1].strip():
+            end -= 1
+        spans.append((index, end))
+    return spans
+
+
+def body_code(body: list[str]) -> str:
+    """A function body without its docstring and leading comment lines, from its first line of
+    code (where completions are not suppressed)."""
+    while body and (not body[0].strip() or body[0].lstrip().startswith("#")):
+        body = body[1:]
+    text = "\n".join(body)
+    stripped = text.lstrip()
+    for quote in ('"""', "'''"):
+        if stripped.startswith(quote):
+            close = stripped.find(quote, 3)
+            if close < 0:
+                return ""
+            rest = stripped[close + 3:].split("\n")[1:]
+            return body_code(rest)
+    return stripped
+
+
+def pick_new_function_targets(root: Path, files: list[str], count: int, keys: int,
+                              rng: random.Random) -> list[dict]:
+    """One target per `requests` module: a function of the file (code we did not write) is
+    removed, body and all, but for its `def` line, and the user types the first `keys`
+    keystrokes of its body (docstring left out) into the new, empty function."""
+    others = [f for f in files if not f.startswith("demo/")]
+    targets = []
+    for path in rng.sample(others, min(len(others), count)):
+        text = (root / path).read_text(encoding="utf-8")
+        lines = text.split("\n")
+        spans = []
+        for start, end in function_spans(lines):
+            code = body_code(lines[start + 1:end])
+            if start >= 20 and len(keystrokes_of(code)) >= keys:
+                spans.append((start, end, code))
+        if not spans:
+            continue
+        start, end, code = rng.choice(spans)
+        header = lines[start]
+        indent = header[: len(header) - len(header.lstrip())] + "    "
+        typed = keystrokes_of(code)[:keys]
+        targets.append({"path": path, "line": start + 1, "cut": len(indent),
+                        "full_line": header,
+                        "before": "\n".join(lines[: start + 1] + [indent]),
+                        "after": "\n" + "\n".join(lines[end:]),
+                        "typed": typed})
+    return targets
+
+
 # --------------------------------------------------------------------------------------------
 # Replay
 
@@ -285,7 +373,11 @@ def replay(server: Server, root: Path, targets: list[dict], rng: random.Random, 
                 "contentChanges": [{"range": {"start": {"line": line, "character": character},
                                               "end": {"line": line, "character": character}},
                                     "text": char}]})
-            character += utf16_len(char)
+            if "\n" in char:  # Enter: the cursor moves to the new line, after its indentation
+                line += char.count("\n")
+                character = utf16_len(char.rsplit("\n", 1)[1])
+            else:
+                character += utf16_len(char)
             rid = server.reserve_id()
             record = {"target": number, "file": target["path"], "first": False,
                       "phase": "warming" if warming else "follow", "char": index, "id": rid,
@@ -708,7 +800,10 @@ def run_once(args, backend: str, sdist: Path, label: str) -> dict:
     options = dict(args.init_options)
     try:
         files = build_project(root, sdist)
-        targets = pick_targets(root, files, args.targets, rng)
+        if args.new_function:
+            targets = pick_new_function_targets(root, files, args.targets, args.new_function, rng)
+        else:
+            targets = pick_targets(root, files, args.targets, rng)
         if backend == "llamacpp":
             llama = LlamaCppServer(args.llamacpp_python, args.model, args.n_ctx, args.threads,
                                    args.model.stem)
@@ -836,6 +931,9 @@ def main() -> None:
     parser.add_argument("--cancel-max-offset", type=int, default=3000,
                         help="cancel trials use lines starting before this byte offset")
     parser.add_argument("--max-seconds", type=float, default=1200.0, help="bound on each replay")
+    parser.add_argument("--new-function", type=int, default=0, metavar="K",
+                        help="held-out typing: in each file, a function of the file is emptied to its "
+                             "def line and the user types the first K keystrokes of its body")
     parser.add_argument("--focus-pause", type=float, default=0.0, metavar="S",
                         help="after opening each file, send infill/didFocus at the target (as the "
                              "plugins do) and pause S seconds before typing")

@@ -79,16 +79,16 @@ pub(crate) struct State {
     dir_files: HashMap<PathBuf, Vec<FileId>>,
     packages: HashMap<String, Vec<FileId>>,
     /// Definition name → files that define it (each once).
-    defs_by_name: HashMap<Box<str>, Vec<FileId>>,
+    defs_by_name: FastMap<Box<str>, Vec<FileId>>,
     /// File → files that import it.
-    importers: HashMap<FileId, Vec<FileId>>,
+    importers: FastMap<FileId, Vec<FileId>>,
     /// Referenced-token hash → files.
-    postings: HashMap<Token, Postings>,
+    postings: FastMap<Token, Postings>,
     project: Project,
     roots: Vec<PathBuf>,
     /// Path segment or imported name of a not-yet-resolved import → files waiting on it; a new
     /// file whose stem, directory or package matches a key re-resolves them.
-    waiting: HashMap<Box<str>, HashSet<FileId>>,
+    waiting: FastMap<Box<str>, HashSet<FileId>>,
     clock: u64,
     live_files: usize,
     /// Most recently opened or edited files, newest first.
@@ -504,7 +504,70 @@ fn push_unique(list: &mut Vec<FileId>, id: FileId) {
     }
 }
 
-fn remove_from<K: std::hash::Hash + Eq>(map: &mut HashMap<K, Vec<FileId>>, key: &K, id: FileId) {
+/// The tables keyed by token hashes, names and file ids hash with [`FastHasher`]: their keys
+/// come from the user's own files, and inserting every file's tokens is most of a warm start.
+type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FastHasher>>;
+
+/// FxHash (rustc's hasher): a rotate, xor and multiply per word. Not DoS-resistant, which
+/// these tables do not need.
+#[derive(Default)]
+pub(crate) struct FastHasher(u64);
+
+impl FastHasher {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl std::hash::Hasher for FastHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut word = [0u8; 8];
+            word[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+
+    #[inline]
+    fn write_u8(&mut self, value: u8) {
+        self.add(u64::from(value));
+    }
+
+    #[inline]
+    fn write_u32(&mut self, value: u32) {
+        self.add(u64::from(value));
+    }
+
+    #[inline]
+    fn write_u64(&mut self, value: u64) {
+        self.add(value);
+    }
+
+    #[inline]
+    fn write_usize(&mut self, value: usize) {
+        self.add(value as u64);
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+fn remove_from<K: std::hash::Hash + Eq, S: std::hash::BuildHasher>(
+    map: &mut HashMap<K, Vec<FileId>, S>,
+    key: &K,
+    id: FileId,
+) {
     if let Some(list) = map.get_mut(key) {
         list.retain(|&other| other != id);
         if list.is_empty() {

@@ -102,7 +102,15 @@ impl Index {
             filter
         };
 
-        let walk = self.walk(&root, options, &filter, &mut report);
+        // The previous on-disk index loads while the walk runs.
+        let (walk, persist) = std::thread::scope(|scope| {
+            let loading = options
+                .persist_dir
+                .as_deref()
+                .map(|dir| scope.spawn(|| self.load_previous(dir, &root)));
+            let walk = self.walk(&root, options, &filter, &mut report);
+            (walk, loading.and_then(|loading| loading.join().ok()))
+        });
         {
             let mut state = self.write();
             for (path, styles, text) in &walk.project_files {
@@ -111,7 +119,6 @@ impl Index {
                 }
             }
         }
-        let persist = options.persist_dir.as_deref().map(|dir| self.load_previous(dir, &root));
         let previous = persist.as_ref().and_then(|persist| persist.previous.as_ref());
         let parsed = self.parse_and_insert(&walk.sources, options, previous, &mut report, progress);
         self.finish(&root, &parsed.seen, &parsed.inserted, &mut report);

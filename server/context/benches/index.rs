@@ -3,10 +3,11 @@
 //!   cargo bench -p infill-context --bench index
 //!
 //! Sections (select with `INFILL_BENCH=index,update,rank,quality`; default all):
-//! * **index** — cold index time, files/s and peak RSS (VmHWM, each size in a fresh process) on
+//! * **index** — start-up time, files/s and peak RSS (VmHWM, each start in a fresh process) on
 //!   real code trees of ~100, ~1,000 and ~10,000 `.rs` files copied from the crates in
-//!   `~/.cargo/registry/src` (or `INFILL_BENCH_DIR=<dir>` for one tree of your own), against
-//!   `ctags -R` on the same tree.
+//!   `~/.cargo/registry/src` (or `INFILL_BENCH_DIR=<dir>` for one tree of your own): in memory
+//!   only, cold with the on-disk index (under `/tmp/infill-bench/persist`), warm with nothing
+//!   changed and warm with 10 files changed; against `ctags -R` on the same tree.
 //! * **update** — `update_file` after a one-character edit, median and p99, at 10,000 files.
 //! * **rank** — `rank` per request at 10,000 files (2,048-token budget), median and p99.
 //! * **quality** — retrieval on the dataset built by `scripts/context-eval-data.sh`
@@ -151,20 +152,26 @@ fn peak_rss_mb() -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
-/// Indexes one tree in this (fresh) process and prints `files seconds rss_mb bytes`.
+/// Indexes one tree in this (fresh) process, persisting to `INFILL_BENCH_PERSIST` when set, and
+/// prints `files seconds rss_mb bytes skipped cpu_seconds reused`.
 fn child_index(dir: &Path) {
     let index = WorkspaceIndex::default();
+    let options = IndexOptions {
+        persist_dir: std::env::var_os("INFILL_BENCH_PERSIST").map(PathBuf::from),
+        ..IndexOptions::default()
+    };
     let started = Instant::now();
-    let report = index.index_root(dir, &IndexOptions::default(), &|_, _| {});
+    let report = index.index_root(dir, &options, &|_, _| {});
     let elapsed = started.elapsed().as_secs_f64();
     println!(
-        "{} {} {} {} {} {}",
+        "{} {} {} {} {} {} {}",
         report.indexed,
         elapsed,
         peak_rss_mb(),
         report.bytes,
         report.skipped.len(),
-        process_cpu_seconds()
+        process_cpu_seconds(),
+        report.reused
     );
 }
 
@@ -226,35 +233,111 @@ fn copy_sources(from: &Path, to: &Path) -> usize {
     count
 }
 
+/// Files edited before the "changed" warm start.
+const CHANGED_FILES: usize = 10;
+
+/// One start of the index in a fresh process: `(files, wall s, peak RSS MB, bytes, CPU s,
+/// reused)`, or the child's error output.
+fn run_child(dir: &Path, persist: Option<&Path>) -> Result<[f64; 6], String> {
+    let exe = std::env::current_exe().unwrap();
+    let mut command = Command::new(&exe);
+    command.env("INFILL_BENCH_CHILD", dir);
+    if let Some(persist) = persist {
+        command.env("INFILL_BENCH_PERSIST", persist);
+    }
+    let output = command.output().map_err(|e| e.to_string())?;
+    let line = String::from_utf8_lossy(&output.stdout);
+    let parts: Vec<f64> = line.split_whitespace().filter_map(|p| p.parse().ok()).collect();
+    let [files, seconds, rss, bytes, _skipped, cpu, reused] = parts[..] else {
+        return Err(String::from_utf8_lossy(&output.stderr).into_owned());
+    };
+    Ok([files, seconds, rss, bytes, cpu, reused])
+}
+
+/// Appends a comment to `count` of the tree's files (spread over it); returns their old text.
+fn edit_some_files(dir: &Path, count: usize) -> Vec<(PathBuf, Vec<u8>)> {
+    fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        for entry in entries.filter_map(Result::ok) {
+            let path = entry.path();
+            if entry.file_type().is_ok_and(|kind| kind.is_dir()) {
+                sources(&path, out);
+            } else if path.extension().is_some_and(|ext| ext == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    let mut paths = Vec::new();
+    sources(dir, &mut paths);
+    paths.sort();
+    let step = (paths.len() / count.max(1)).max(1);
+    let mut edited = Vec::new();
+    for path in paths.iter().step_by(step).take(count) {
+        let Ok(old) = std::fs::read(path) else { continue };
+        let mut new = old.clone();
+        new.extend_from_slice(b"\n// edited by the index benchmark\n");
+        if std::fs::write(path, new).is_ok() {
+            edited.push((path.clone(), old));
+        }
+    }
+    edited
+}
+
 fn bench_index(trees: &[(String, PathBuf)]) {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    println!("## Cold index (fresh process per tree; {cores} cores)\n");
+    println!("## Index start-up (fresh process per start; {cores} cores)\n");
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!("load average at start: {}\n", load.trim());
     println!(
-        "| tree | files | MB | index wall s | files/s | CPU s | CPU s / cores | peak RSS MB | ctags -R wall s | wall ratio |"
+        "Starts: *memory only* (no on-disk index), *cold* (empty index directory: parse all, \
+         write the index), *warm* (nothing changed), *warm, {CHANGED_FILES} changed* (a comment \
+         appended to {CHANGED_FILES} files).\n"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|");
-    let exe = std::env::current_exe().unwrap();
+    println!(
+        "| tree | files | MB | start | wall s | files/s | CPU s | CPU s / cores | reused | peak RSS MB | index file MB | ctags -R wall s |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     for (label, dir) in trees {
-        let output = Command::new(&exe).env("INFILL_BENCH_CHILD", dir).output().expect("child");
-        let line = String::from_utf8_lossy(&output.stdout);
-        let parts: Vec<f64> = line.split_whitespace().filter_map(|p| p.parse().ok()).collect();
-        let [files, seconds, rss, bytes, _skipped, cpu] = parts[..] else {
-            println!("| {label} | child failed: {} |", String::from_utf8_lossy(&output.stderr));
-            continue;
-        };
-        let ctags = ctags_seconds(dir);
-        let ratio = ctags.map_or("n/a".into(), |c| format!("{:.2}×", seconds / c));
-        let ctags = ctags.map_or("n/a".into(), |c| format!("{c:.2}"));
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
-        println!(
-            "| {label} | {files:.0} | {:.1} | {seconds:.2} | {:.0} | {cpu:.2} | {:.2} | {rss:.0} | {ctags} | {ratio} |",
-            bytes / 1e6,
-            files / seconds,
-            cpu / cores
-        );
+        let persist = PathBuf::from(format!("/tmp/infill-bench/persist/{label}"));
+        let _ = std::fs::remove_dir_all(&persist);
+        let ctags = ctags_seconds(dir).map_or("n/a".into(), |c| format!("{c:.2}"));
+        let mut edited = Vec::new();
+        for start in ["memory only", "cold", "warm", "warm, changed"] {
+            if start == "warm, changed" {
+                edited = edit_some_files(dir, CHANGED_FILES);
+            }
+            let persisting = (start != "memory only").then_some(persist.as_path());
+            let [files, seconds, rss, bytes, cpu, reused] = match run_child(dir, persisting) {
+                Ok(figures) => figures,
+                Err(error) => {
+                    println!("| {label} | {start}: child failed: {} |", error.trim());
+                    continue;
+                }
+            };
+            let index_mb = std::fs::read_dir(&persist)
+                .map(|entries| {
+                    entries
+                        .filter_map(Result::ok)
+                        .filter_map(|entry| entry.metadata().ok())
+                        .map(|metadata| metadata.len() as f64 / 1e6)
+                        .sum::<f64>()
+                })
+                .unwrap_or(0.0);
+            let index_mb =
+                if persisting.is_some() { format!("{index_mb:.1}") } else { "–".into() };
+            let ctags = if start == "cold" { ctags.as_str() } else { "" };
+            println!(
+                "| {label} | {files:.0} | {:.1} | {start} | {seconds:.2} | {:.0} | {cpu:.2} | {:.2} | {reused:.0} | {rss:.0} | {index_mb} | {ctags} |",
+                bytes / 1e6,
+                files / seconds,
+                cpu / cores as f64
+            );
+        }
+        for (path, old) in edited {
+            let _ = std::fs::write(path, old);
+        }
     }
+    println!();
 }
 
 fn ctags_seconds(dir: &Path) -> Option<f64> {
@@ -475,6 +558,9 @@ fn baseline_hits(
     })
 }
 
+/// Cursors, then per budget [ours, baseline, ours: defining file, baseline: defining file].
+type KindStats = (usize, [[usize; 4]; 2]);
+
 fn bench_quality() {
     let data = std::env::var("INFILL_EVAL_DATA")
         .unwrap_or_else(|_| "/tmp/infill-context-eval/dataset.jsonl".into());
@@ -496,7 +582,7 @@ fn bench_quality() {
         by_root.entry(row.root.clone()).or_default().push(row);
     }
     // (kind, lang) -> cursors, then per budget [ours, baseline, ours: file, baseline: file]
-    let mut stats: HashMap<(String, String), (usize, [[usize; 4]; 2])> = HashMap::new();
+    let mut stats: HashMap<(String, String), KindStats> = HashMap::new();
     let mut roots: Vec<_> = by_root.into_iter().collect();
     roots.sort_by(|a, b| a.0.cmp(&b.0));
     let mut misses = Vec::new();
@@ -537,7 +623,7 @@ fn bench_quality() {
                 counts[2] += usize::from(ours_file);
                 counts[3] += usize::from(base[at].1);
                 if !ours && at == 0 {
-                    misses.push(format!(
+                    let mut miss = format!(
                         "{} {}:{} `{}` -> {}:{}",
                         row.kind,
                         row.file,
@@ -545,7 +631,21 @@ fn bench_quality() {
                         row.symbol,
                         row.def_file,
                         row.def_line + 1
-                    ));
+                    );
+                    if std::env::var("INFILL_BENCH_VERBOSE").is_ok_and(|v| v == "2") {
+                        for s in &result.snippets {
+                            miss.push_str(&format!(
+                                "\n    {:?} {} tokens {:.2} {}:{} {}",
+                                s.kind,
+                                s.tokens,
+                                s.score,
+                                s.relative_path,
+                                s.start_line + 1,
+                                s.reason
+                            ));
+                        }
+                    }
+                    misses.push(miss);
                 }
             }
             index.update_file(&path, &original);
@@ -565,8 +665,8 @@ fn bench_quality() {
             "| language | cursors | Infill @{default} | baseline @{default} | difference | Infill @{large} | baseline @{large} | difference | defining file in context @{default} (ours / baseline) |"
         );
         println!("|---|---|---|---|---|---|---|---|---|");
-        let mut total = (0usize, [[0usize; 4]; 2]);
-        let print = |name: &str, (n, counts): &(usize, [[usize; 4]; 2])| {
+        let mut total: KindStats = (0, [[0; 4]; 2]);
+        let print = |name: &str, (n, counts): &KindStats| {
             let pct = |x: usize| 100.0 * x as f64 / (*n).max(1) as f64;
             let [d, l] = counts;
             println!(

@@ -71,7 +71,7 @@ pub use index::{
 };
 pub use privacy::{is_secret_path, redact};
 pub use rank::{
-    ContextRequest, ContextResult, RankOptions, Signals, Snippet, SnippetKind, TokenCounter,
-    approx_tokens,
+    ContextRequest, ContextResult, EditedLines, RankOptions, Signals, Snippet, SnippetKind,
+    TokenCounter, approx_tokens,
 };
 pub use workspace::WorkspaceIndex;

@@ -12,6 +12,7 @@ use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use infill_context::EditedLines;
 use infill_engine::ContextFile;
 
 /// How many edits are kept.
@@ -103,6 +104,21 @@ impl RecentEdits {
         }
     }
 
+    /// The line ranges of the edits that changed something, newest last, for the ranker's
+    /// "recently edited symbols" signal.
+    pub fn edited_lines(&self) -> Vec<EditedLines> {
+        let edits = self.edits.lock().unwrap_or_else(|e| e.into_inner());
+        edits
+            .iter()
+            .filter(|edit| edit.before != edit.after)
+            .map(|edit| EditedLines {
+                path: edit.path.clone(),
+                first_line: u32::try_from(edit.first_line).unwrap_or(u32::MAX),
+                last_line: u32::try_from(edit.last_line()).unwrap_or(u32::MAX),
+            })
+            .collect()
+    }
+
     /// Forgets the edits of `path` (a closed or deleted file keeps none).
     pub fn forget(&self, path: &Path) {
         self.edits.lock().unwrap_or_else(|e| e.into_inner()).retain(|edit| edit.path != path);
@@ -187,6 +203,22 @@ mod tests {
         assert_eq!(
             section.text,
             "@@ a.py:5 @@\n-    total = 0\n+    total = sum(items)\n+    return total\n"
+        );
+    }
+
+    #[test]
+    fn edited_lines_list_the_changed_ranges_newest_last() {
+        let edits = RecentEdits::default();
+        edits.record(&change("a.py", 3, "x = 1\n", "x = 2\ny = 3\n"));
+        edits.record(&change("b.py", 9, "c = 1\n", "c = 1\n"));
+        edits.record(&change("c.py", 7, "def f():\n", "def f(limit):\n"));
+        let lines = edits.edited_lines();
+        let seen: Vec<(&str, u32, u32)> =
+            lines.iter().map(|l| (l.path.to_str().unwrap(), l.first_line, l.last_line)).collect();
+        assert_eq!(
+            seen,
+            [("a.py", 3, 4), ("c.py", 7, 7)],
+            "an edit that changed nothing is left out"
         );
     }
 

@@ -35,6 +35,9 @@ pub struct ContextSettings {
     /// Bytes of the user's recent edits elsewhere (other files, far in this one) that go into
     /// a prompt as a small diff, after the workspace context; 0 leaves them out.
     pub recent_edits_bytes: usize,
+    /// Where the on-disk index lives, so a restart parses only the files that changed; `None`
+    /// (the library's default) keeps the index in memory only.
+    pub index_dir: Option<PathBuf>,
 }
 
 /// Bytes of recent edits per prompt when nothing else is configured (some 250 tokens).
@@ -49,6 +52,7 @@ impl Default for ContextSettings {
             max_file_bytes: index.max_file_bytes,
             exclude: index.exclude_globs,
             recent_edits_bytes: DEFAULT_RECENT_EDITS_BYTES,
+            index_dir: index.persist_dir,
         }
     }
 }
@@ -201,6 +205,7 @@ impl Workspace {
         IndexOptions {
             max_file_bytes: settings.max_file_bytes,
             exclude_globs: settings.exclude,
+            persist_dir: settings.index_dir,
             ..IndexOptions::default()
         }
     }
@@ -212,6 +217,7 @@ impl Workspace {
         tracing::info!(
             root = %root.display(),
             indexed = report.indexed,
+            reused = report.reused,
             skipped = report.skipped.len(),
             ms = report.elapsed_ms,
             "indexed"
@@ -244,7 +250,10 @@ impl Workspace {
     /// Ranks context for a cursor without caching (for `infill/context` and `infill context`).
     pub fn rank(&self, path: &Path, text: &str, cursor: usize) -> ContextResult {
         let budget = self.settings().token_budget;
-        self.index.rank(&ContextRequest::new(path, text, cursor, budget))
+        let edits = self.edits.edited_lines();
+        let mut request = ContextRequest::new(path, text, cursor, budget);
+        request.recent_edits = &edits;
+        self.index.rank(&request)
     }
 
     /// Context files for a completion prompt, least changing first, then the recent edits

@@ -1,6 +1,6 @@
 //! Ranking: from a cursor to a token-budgeted list of snippets from other files.
 //!
-//! Candidates come from four signals, combined into one score per snippet:
+//! Candidates come from five signals, combined into one score per snippet:
 //!
 //! * **symbols** (`symbols`) — identifiers around the cursor that name definitions elsewhere
 //!   (found through the inverted index `name → files`), weighted by closeness to the cursor and
@@ -11,15 +11,21 @@
 //! * **similarity** (`similarity`, `windows`) — line windows of related files whose identifiers
 //!   overlap the lines before the cursor (Jaccard), including files found through rare shared
 //!   identifiers;
-//! * **recency** (`relations`) — files the user opened or edited lately.
+//! * **recency** (`relations`) — files the user opened or edited lately;
+//! * **anticipation** (`anticipate`) — for a cursor before anything is typed, the names the next
+//!   tokens are likely to use: imported but not used yet, used after the cursor or elsewhere in
+//!   the file, in the enclosing signature or its class's bases, used by similar sibling
+//!   functions; and the definitions the user's recent edits in other files touched.
 //!
-//! Selection (`selection`) is greedy by score under the token budget, with whole definitions
-//! replaced by skeletons when they do not fit and overlapping snippets dropped. The output order
+//! Selection (`selection`) is greedy by score under the token budget, skeletons first: only the
+//! best few definitions are shown whole, the rest as signatures and doc comments (a container's
+//! members cut to a small share), overlapping snippets dropped. The output order
 //! keeps the prompt prefix stable: snippets brought by the file's imports (which change only
 //! when the import list changes) come first in path order, then the cursor-dependent ones by
 //! increasing score, so the most relevant one sits last, nearest the cursor window the caller
 //! appends.
 
+mod anticipate;
 mod candidate;
 mod region;
 mod relations;
@@ -35,8 +41,8 @@ use candidate::Candidate;
 use region::{Region, floor_char_boundary};
 use relations::Relations;
 pub use request::{
-    ContextRequest, ContextResult, RankOptions, Signals, Snippet, SnippetKind, TokenCounter,
-    approx_tokens,
+    ContextRequest, ContextResult, EditedLines, RankOptions, Signals, Snippet, SnippetKind,
+    TokenCounter, approx_tokens,
 };
 use symbols::Current;
 use windows::WindowCache;
@@ -58,8 +64,20 @@ impl Ranker {
         let current_entry = current.and_then(|id| state.file(id));
         let cursor = floor_char_boundary(request.text, request.cursor);
         let region = Region::around(request.text, cursor);
-        let names = symbols::names_near_cursor(&region);
+        let mut names = symbols::names_near_cursor(&region);
         let relations = Relations::build(state, &path, current, options);
+        if signals.anticipation {
+            let view = anticipate::FileView {
+                text: request.text,
+                // Offsets of an index entry for another text would point at the wrong bytes.
+                symbols: current_entry.filter(|e| *e.text == *request.text).map(|e| &e.symbols),
+                imported: relations.imported_names.keys().map(String::as_str).collect(),
+            };
+            symbols::add_anticipated(
+                &mut names,
+                anticipate::anticipated_names(&view, &region).into_values(),
+            );
+        }
 
         let mut candidates: Vec<Candidate> = Vec::new();
         if signals.symbols {
@@ -82,6 +100,9 @@ impl Ranker {
             if let Some(id) = current {
                 symbols::base_candidates(state, id, &relations, &mut candidates);
             }
+        }
+        if signals.anticipation {
+            anticipate::edited_candidates(state, request.recent_edits, current, &mut candidates);
         }
         if signals.similarity {
             similarity::similarity_candidates(

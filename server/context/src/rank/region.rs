@@ -12,6 +12,8 @@ const BYTES_AFTER: usize = 1500;
 pub(super) struct Region<'t> {
     /// The region's text, starting at a line start.
     pub text: &'t str,
+    /// Where `text` starts in the whole text.
+    pub start: usize,
     /// The cursor, relative to `text`.
     pub cursor: usize,
     /// Line starts of `text`.
@@ -30,7 +32,7 @@ impl<'t> Region<'t> {
         let cursor = cursor - start;
         let lines = lexical::line_starts(region);
         let cursor_line = lexical::line_of(&lines, cursor);
-        Region { text: region, cursor, lines, cursor_line }
+        Region { text: region, start, cursor, lines, cursor_line }
     }
 }
 

@@ -24,11 +24,14 @@ pub struct Signals {
     pub similarity: bool,
     /// Recently opened or edited files.
     pub recency: bool,
+    /// Names the next tokens are likely to use before they are typed (imported but unused,
+    /// used after the cursor, the enclosing signature, similar sibling functions).
+    pub anticipation: bool,
 }
 
 impl Default for Signals {
     fn default() -> Self {
-        Signals { symbols: true, graph: true, similarity: true, recency: true }
+        Signals { symbols: true, graph: true, similarity: true, recency: true, anticipation: true }
     }
 }
 
@@ -60,6 +63,18 @@ impl Default for RankOptions {
     }
 }
 
+/// Lines the user edited lately in some file (zero-based, inclusive), for the ranking signal
+/// "recently edited symbols": the definitions they touch are likely to be used next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EditedLines {
+    /// The edited file.
+    pub path: PathBuf,
+    /// First edited line.
+    pub first_line: u32,
+    /// Last edited line, inclusive.
+    pub last_line: u32,
+}
+
 /// A request for context around a cursor.
 pub struct ContextRequest<'a> {
     /// The current file (absolute, or relative to the process's directory).
@@ -74,6 +89,8 @@ pub struct ContextRequest<'a> {
     pub count_tokens: TokenCounter<'a>,
     /// Knobs.
     pub options: RankOptions,
+    /// The user's recent edits, newest last (empty when the caller tracks none).
+    pub recent_edits: &'a [EditedLines],
 }
 
 impl<'a> ContextRequest<'a> {
@@ -91,6 +108,7 @@ impl<'a> ContextRequest<'a> {
             token_budget,
             count_tokens: &approx_tokens,
             options: RankOptions::default(),
+            recent_edits: &[],
         }
     }
 }
@@ -102,6 +120,7 @@ impl std::fmt::Debug for ContextRequest<'_> {
             .field("cursor", &self.cursor)
             .field("token_budget", &self.token_budget)
             .field("options", &self.options)
+            .field("recent_edits", &self.recent_edits.len())
             .finish()
     }
 }

@@ -1,5 +1,10 @@
-//! Selection: greedy by score under the token budget, whole definitions replaced by skeletons
-//! when they do not fit, overlapping snippets dropped; then the prompt order.
+//! Selection: greedy by score under the token budget, overlapping snippets dropped; then the
+//! prompt order.
+//!
+//! Skeletons first: only the [`FULL_BODIES`] best definitions are shown whole (when they fit);
+//! the rest show their signature and doc comment, so the budget covers many more of the names
+//! the next tokens may use. A container's skeleton past the first few is cut to a small share of
+//! the budget ([`SKELETON_SHARE`]); snippets from minified files are never worth their tokens.
 
 use super::candidate::{Candidate, Source};
 use super::request::{ContextRequest, Snippet, SnippetKind, TokenCounter};
@@ -9,6 +14,20 @@ use crate::index::State;
 use crate::lexical;
 use crate::paths::relative_to_root;
 use crate::privacy;
+
+/// How many of the best definitions are rendered whole; the rest as skeletons.
+pub(super) const FULL_BODIES: usize = 2;
+/// A skeleton after the first [`FULL_BODIES`] definitions takes at most this share of the
+/// budget (a big container keeps its header and first members).
+const SKELETON_SHARE: f32 = 0.08;
+/// Text whose lines average more bytes than this is minified or generated.
+const MINIFIED_LINE_BYTES: usize = 300;
+
+/// Whether `text` looks minified: few, very long lines.
+fn looks_minified(text: &str) -> bool {
+    let lines = text.lines().count().max(1);
+    text.len() / lines > MINIFIED_LINE_BYTES
+}
 
 /// The leading lines of `text` that fit in `cap` tokens, with a `...` line marking the cut;
 /// `None` when not even the first line fits.
@@ -45,6 +64,8 @@ pub(super) fn select(
     let options = &request.options;
     let budget = request.token_budget;
     let per_snippet = ((budget as f32) * options.max_snippet_share.clamp(0.05, 1.0)) as usize;
+    let per_skeleton = ((budget as f32) * SKELETON_SHARE) as usize;
+    let mut bodies = 0;
     let mut remaining = budget;
     let mut chosen: Vec<(Snippet, bool, FileId)> = Vec::new();
     for candidate in candidates {
@@ -70,20 +91,30 @@ pub(super) fn select(
                     continue;
                 }
                 let (full, _) = extract::full_text(text, definition);
+                if looks_minified(full) {
+                    continue;
+                }
                 let full = privacy::redact(full);
                 let tokens = (request.count_tokens)(&full);
-                if tokens <= per_snippet.min(remaining) {
+                let body_allowed = bodies < FULL_BODIES;
+                let cap = if body_allowed { per_snippet } else { per_skeleton }.min(remaining);
+                // Only the best definition may spend a big share on a container's members.
+                let skeleton_cap = if bodies == 0 { cap } else { per_skeleton.min(remaining) };
+                if body_allowed && tokens <= cap {
+                    bodies += 1;
                     Some((full.into_owned(), tokens, SnippetKind::Definition, first, last))
                 } else {
                     let skeleton = extract::skeleton(text, defs, def as usize);
                     let skeleton = privacy::redact(&skeleton).into_owned();
-                    let cap = per_snippet.min(remaining);
-                    let tokens = (request.count_tokens)(&skeleton);
-                    if tokens <= cap {
-                        Some((skeleton, tokens, SnippetKind::Skeleton, first, last))
+                    let skeleton_tokens = (request.count_tokens)(&skeleton);
+                    if tokens <= cap && tokens <= skeleton_tokens {
+                        // Nothing to elide: the whole text is as short as its skeleton.
+                        Some((full.into_owned(), tokens, SnippetKind::Definition, first, last))
+                    } else if skeleton_tokens <= skeleton_cap {
+                        Some((skeleton, skeleton_tokens, SnippetKind::Skeleton, first, last))
                     } else {
                         // A huge container: its header and as many members as fit.
-                        truncate_lines(&skeleton, cap, request.count_tokens)
+                        truncate_lines(&skeleton, skeleton_cap, request.count_tokens)
                             .map(|(cut, tokens)| (cut, tokens, SnippetKind::Skeleton, first, last))
                     }
                 }
@@ -96,6 +127,9 @@ pub(super) fn select(
                 let starts = lexical::line_starts(text);
                 let range = lexical::line_range(text, &starts, start_line, end_line);
                 let window = privacy::redact(&text[range]).into_owned();
+                if looks_minified(&window) {
+                    continue;
+                }
                 let tokens = (request.count_tokens)(&window);
                 (tokens <= remaining.min(per_snippet)).then_some((
                     window,

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use infill_syntax::Language;
 
+use super::anticipate::Anticipated;
 use super::candidate::{Candidate, Source};
 use super::region::Region;
 use super::relations::Relations;
@@ -16,8 +17,8 @@ use crate::lexical;
 
 const W_DEF: f32 = 4.0;
 const W_EXTENDS: f32 = 2.0;
-/// At most this many names near the cursor are looked up.
-const MAX_NAMES: usize = 64;
+/// At most this many names (near the cursor or anticipated) are looked up.
+const MAX_NAMES: usize = 96;
 /// A name defined in more files than this is "common": only related files are considered.
 const MAX_FILES_PER_NAME: usize = 48;
 
@@ -26,6 +27,23 @@ const MAX_FILES_PER_NAME: usize = 48;
 pub(super) struct NameUse<'t> {
     weight: f32,
     qualifiers: Vec<&'t str>,
+    /// Why an anticipated name is expected, when that is where its weight comes from.
+    anticipated: Option<&'static str>,
+}
+
+/// Adds names expected before they are typed ([`super::anticipate`]); a name keeps the larger
+/// of its two weights.
+pub(super) fn add_anticipated<'t>(
+    names: &mut HashMap<&'t str, NameUse<'t>>,
+    anticipated: impl IntoIterator<Item = Anticipated<'t>>,
+) {
+    for expected in anticipated {
+        let entry = names.entry(expected.name).or_default();
+        if expected.weight > entry.weight {
+            entry.weight = expected.weight;
+            entry.anticipated = Some(expected.why);
+        }
+    }
 }
 
 /// Identifiers of the region (length ≥ 2) with their weight: 1 on the cursor line, falling off
@@ -112,13 +130,14 @@ pub(super) fn symbol_candidates(
     use_relations: bool,
     candidates: &mut Vec<Candidate>,
 ) {
-    let mut ranked: Vec<(&str, &NameUse<'_>)> = names.iter().map(|(n, u)| (*n, u)).collect();
+    // The cap counts names that something defines (a lookup is cheap; scoring is not).
+    let mut ranked: Vec<(&str, &NameUse<'_>, &[FileId])> = names
+        .iter()
+        .map(|(name, usage)| (*name, usage, state.files_defining(name)))
+        .filter(|(_, _, files)| !files.is_empty())
+        .collect();
     ranked.sort_by(|a, b| b.1.weight.total_cmp(&a.1.weight).then(a.0.cmp(b.0)));
-    for (name, usage) in ranked.into_iter().take(MAX_NAMES) {
-        let files = state.files_defining(name);
-        if files.is_empty() {
-            continue;
-        }
+    for (name, usage, files) in ranked.into_iter().take(MAX_NAMES) {
         let imported_from = relations.imported_names.get(name);
         let specificity = 1.0 / (1.0 + (files.len() as f32).ln());
         let local = if current.local_names.contains(&name) { 0.35 } else { 1.0 };
@@ -154,11 +173,12 @@ pub(super) fn symbol_candidates(
                     * local
                     * if qualified { 1.5 } else { 1.0 };
                 let container = container.map(|c| format!(" in `{}`", c.name)).unwrap_or_default();
+                let expected = usage.anticipated.map(|why| format!("; {why}")).unwrap_or_default();
                 candidates.push(Candidate {
                     file,
                     source: Source::Def { def: at as u32 },
                     score,
-                    reason: format!("definition of `{name}`{container} ({relation})"),
+                    reason: format!("definition of `{name}`{container} ({relation}{expected})"),
                     stable: explicitly,
                 });
             }

@@ -1,0 +1,204 @@
+//! Context for what the user is about to write: with the cursor before a name (nothing typed
+//! yet), the ranker anticipates it from the rest of the file, the enclosing signature, similar
+//! sibling functions and recent edits; and packs skeletons first so many candidates fit.
+
+mod common;
+
+use common::*;
+use infill_context::*;
+
+/// `count` lines of filler statements (about 24 bytes each), pushing text out of the region
+/// the ranker reads around the cursor (6,000 bytes before it, 1,500 after).
+fn filler(prefix: &str, count: usize) -> String {
+    (0..count).map(|i| format!("    {prefix}_{i} = {i} + 1\n")).collect()
+}
+
+/// Ranks with the cursor at the end of the first occurrence of `marker` in `relative`.
+fn rank_at(f: &Fixture, relative: &str, marker: &str, budget: usize) -> ContextResult {
+    f.rank_after(relative, marker, budget)
+}
+
+fn reasons(result: &ContextResult) -> String {
+    result
+        .snippets
+        .iter()
+        .map(|s| format!("{:?} {} {:.2} {}", s.kind, s.path.display(), s.score, s.reason))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The definition (whole or skeleton) whose text holds `needle`; similarity windows, which
+/// may show the same lines for other reasons, do not count.
+fn snippet_with<'r>(result: &'r ContextResult, needle: &str) -> Option<&'r Snippet> {
+    result.snippets.iter().find(|s| s.kind != SnippetKind::Window && s.text.contains(needle))
+}
+
+#[test]
+fn a_name_imported_but_not_used_yet_is_anticipated_far_from_its_import() {
+    let spec = format!(
+        "//- /client.py\ndef build_request(method, url):\n    return (method, url)\n\n\
+         def parse_reply(raw):\n    return raw\n\n\
+         //- /main.py\nfrom client import build_request, parse_reply\n\n\
+         def first():\n    return parse_reply(1)\n\n\
+         def later():\n{}    return \n",
+        filler("step", 400)
+    );
+    let spec = spec.replace("\n\n//- /main.py", "\n//- /main.py");
+    let f = fixture(&spec);
+    let result = rank_at(&f, "main.py", "    return \n", 1024);
+    let wanted = snippet_with(&result, "def build_request")
+        .unwrap_or_else(|| panic!("{}", reasons(&result)));
+    assert!(wanted.reason.contains("imported, not used yet"), "{}", reasons(&result));
+    // The unused import ranks above the one the file already uses.
+    let unused = f.rank_of(&result, "client.py", "def build_request").unwrap();
+    let used = f.rank_of(&result, "client.py", "def parse_reply");
+    assert!(used.is_none_or(|used| unused < used), "{}", reasons(&result));
+}
+
+#[test]
+fn a_name_used_after_the_cursor_is_anticipated() {
+    let spec = format!(
+        "//- /totals.py\ndef finalize_totals(rows):\n    return sum(rows)\n\
+         //- /report.py\ndef report(rows):\n    result = \n{}    return finalize_totals(rows)\n",
+        filler("cell", 120)
+    );
+    let f = fixture(&spec);
+    let path = f.path("report.py");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let cursor = text.find("    result = ").unwrap() + "    result = ".len();
+    let mut request = ContextRequest::new(&path, &text, cursor, 1024);
+    // (A similarity window of the two-line file would show the definition for another reason.)
+    request.options.signals.similarity = false;
+    let result = f.index.rank(&request);
+    let wanted = snippet_with(&result, "def finalize_totals")
+        .unwrap_or_else(|| panic!("{}", reasons(&result)));
+    assert!(wanted.reason.contains("used after the cursor"), "{}", reasons(&result));
+    // Switched off, the name beyond the region is not looked up.
+    request.options.signals.anticipation = false;
+    let without = f.index.rank(&request);
+    assert!(snippet_with(&without, "def finalize_totals").is_none(), "{}", reasons(&without));
+}
+
+#[test]
+fn the_enclosing_signature_brings_its_parameter_types() {
+    let spec = format!(
+        "//- /models.py\nclass PurchaseOrder:\n    def total(self):\n        return 0\n\
+         //- /handlers.py\ndef handle(order: PurchaseOrder, limit: int):\n{}    return \n",
+        filler("line", 400)
+    );
+    let f = fixture(&spec);
+    let result = rank_at(&f, "handlers.py", "    return ", 1024);
+    let wanted = snippet_with(&result, "class PurchaseOrder")
+        .unwrap_or_else(|| panic!("{}", reasons(&result)));
+    assert!(wanted.reason.contains("in the enclosing signature"), "{}", reasons(&result));
+}
+
+#[test]
+fn a_similar_sibling_function_lends_the_names_it_uses() {
+    let sibling = "def export_csv(rows, path):\n    header = column_names(rows)\n    \
+                   with open(path) as out:\n        write_rows_quoted(out, header, rows)\n";
+    let spec = format!(
+        "//- /writers.py\ndef write_rows_quoted(out, header, rows):\n    out.write(header)\n\
+         //- /export.py\n{sibling}\ndef padding():\n{}\n\
+         def export_tsv(rows, path):\n    header = column_names(rows)\n    \
+         with open(path) as out:\n        \n",
+        filler("pad", 400)
+    );
+    let f = fixture(&spec);
+    // The cursor in `export_tsv` (the end of the file), not in the sibling with the same lines.
+    let text = std::fs::read_to_string(f.path("export.py")).unwrap();
+    let cursor = text.len() - 1;
+    let last = f.index.rank(&ContextRequest::new(&f.path("export.py"), &text, cursor, 1024));
+    let wanted = snippet_with(&last, "def write_rows_quoted")
+        .unwrap_or_else(|| panic!("{}", reasons(&last)));
+    assert!(wanted.reason.contains("used by a similar function"), "{}", reasons(&last));
+}
+
+#[test]
+fn definitions_touched_by_recent_edits_elsewhere_are_candidates() {
+    let f = fixture(
+        "//- /util.py\ndef stale_helper():\n    return 1\n\n\
+         def fresh_helper(value):\n    return value * 2\n\
+         //- /main.py\ndef run():\n    x = 1\n    \n",
+    );
+    let path = f.path("main.py");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let cursor = text.len() - 1;
+    let before = f.index.rank(&ContextRequest::new(&path, &text, cursor, 1024));
+    assert!(snippet_with(&before, "def fresh_helper").is_none(), "{}", reasons(&before));
+    let edits = [EditedLines { path: f.path("util.py"), first_line: 4, last_line: 4 }];
+    let mut request = ContextRequest::new(&path, &text, cursor, 1024);
+    request.recent_edits = &edits;
+    let after = f.index.rank(&request);
+    let wanted =
+        snippet_with(&after, "def fresh_helper").unwrap_or_else(|| panic!("{}", reasons(&after)));
+    assert!(wanted.reason.contains("edited recently"), "{}", reasons(&after));
+    assert!(snippet_with(&after, "def stale_helper").is_none(), "{}", reasons(&after));
+    // An edit of a file the index does not know, or past its end, is ignored.
+    let odd = [
+        EditedLines { path: f.path("nowhere.py"), first_line: 0, last_line: 3 },
+        EditedLines { path: f.path("util.py"), first_line: 900, last_line: 2 },
+    ];
+    request.recent_edits = &odd;
+    f.index.rank(&request);
+}
+
+#[test]
+fn only_the_best_few_definitions_are_whole_the_rest_are_skeletons() {
+    let mut defs = String::new();
+    let mut names = Vec::new();
+    for i in 0..12 {
+        defs.push_str(&format!(
+            "def helper_number_{i}(value):\n    \"\"\"Helper {i}.\"\"\"\n    first = value + {i}\n    second = first * 2\n    return second\n\n"
+        ));
+        names.push(format!("helper_number_{i}"));
+    }
+    let spec = format!(
+        "//- /helpers.py\n{defs}//- /main.py\nfrom helpers import {}\n\ndef run(value):\n    return \n",
+        names.join(", ")
+    );
+    let f = fixture(&spec);
+    let result = rank_at(&f, "main.py", "    return ", 1024);
+    let from_helpers: Vec<&Snippet> =
+        result.snippets.iter().filter(|s| s.path == f.path("helpers.py")).collect();
+    assert_eq!(from_helpers.len(), 12, "{}", reasons(&result));
+    let whole = from_helpers.iter().filter(|s| s.kind == SnippetKind::Definition).count();
+    assert!((1..=3).contains(&whole), "{whole} whole definitions\n{}", reasons(&result));
+    for skeleton in from_helpers.iter().filter(|s| s.kind == SnippetKind::Skeleton) {
+        assert!(skeleton.text.starts_with("def helper_number_"), "{}", skeleton.text);
+        assert!(!skeleton.text.contains("second = first"), "no body: {}", skeleton.text);
+    }
+    assert!(result.tokens_used <= 1024);
+}
+
+#[test]
+fn minified_files_bring_no_snippets() {
+    let minified: String =
+        (0..200).map(|i| format!("var a{i}=function(b){{return b+{i}}};")).collect();
+    let spec = format!(
+        "//- /dist/bundle.js\nfunction computeLedgerTotal(rows){{return rows}};{minified}\n\
+         //- /src/ledger.js\nfunction computeLedgerTotal(rows) {{\n  return rows.length;\n}}\n\
+         //- /src/main.js\nconst total = computeLedgerTotal(rows);\n"
+    );
+    let f = fixture(&spec);
+    let result = rank_at(&f, "src/main.js", "computeLedgerTotal", 2048);
+    assert!(snippet_with(&result, "return rows.length").is_some(), "{}", reasons(&result));
+    assert!(
+        result.snippets.iter().all(|s| !s.path.ends_with("dist/bundle.js")),
+        "{}",
+        reasons(&result)
+    );
+}
+
+#[test]
+fn the_name_at_the_cursor_still_ranks_first() {
+    let spec = format!(
+        "//- /client.py\ndef build_request(method, url):\n    return (method, url)\n\n\
+         def open_session(host):\n    return host\n\
+         //- /main.py\nfrom client import build_request, open_session\n\ndef later():\n{}    return open_session\n",
+        filler("step", 30)
+    );
+    let f = fixture(&spec);
+    let result = rank_at(&f, "main.py", "return open_session", 1024);
+    assert_top(&f, &result, "client.py", "def open_session", 1);
+}

@@ -132,6 +132,9 @@ pub struct ContextConfig {
     /// Bytes of the user's recent edits elsewhere (other files, far in this one) that go into a
     /// prompt as a small diff; 0 leaves them out.
     pub recent_edits_bytes: usize,
+    /// Keep the index on disk (`index/` in the cache directory, one file per workspace root), so
+    /// a restart parses only the files that changed.
+    pub persist_index: bool,
 }
 
 /// The defaults are the workspace's own ([`ContextSettings::default`]).
@@ -144,6 +147,7 @@ impl Default for ContextConfig {
             max_file_bytes: settings.max_file_bytes,
             exclude: settings.exclude,
             recent_edits_bytes: settings.recent_edits_bytes,
+            persist_index: true,
         }
     }
 }
@@ -157,8 +161,14 @@ impl From<&ContextConfig> for ContextSettings {
             max_file_bytes: config.max_file_bytes,
             exclude: config.exclude.clone(),
             recent_edits_bytes: config.recent_edits_bytes,
+            index_dir: config.persist_index.then(index_dir),
         }
     }
+}
+
+/// Where the on-disk index lives: `index/` in the cache directory.
+pub fn index_dir() -> std::path::PathBuf {
+    infill_engine::models::cache_dir().join("index")
 }
 
 /// Code action and refactor settings.
@@ -369,7 +379,11 @@ mod tests {
             config.context.max_file_bytes,
             infill_context::IndexOptions::default().max_file_bytes
         );
-        assert_eq!(ContextSettings::from(&config.context), ContextSettings::default());
+        assert_eq!(
+            ContextSettings::from(&config.context),
+            ContextSettings { index_dir: Some(index_dir()), ..ContextSettings::default() },
+            "the server keeps its index on disk; the library alone does not"
+        );
     }
 
     #[test]
@@ -380,6 +394,7 @@ mod tests {
             max_file_bytes: 1234,
             exclude: vec!["vendor/**".into()],
             recent_edits_bytes: 99,
+            persist_index: false,
         };
         assert_eq!(
             ContextSettings::from(&config),
@@ -389,6 +404,7 @@ mod tests {
                 max_file_bytes: 1234,
                 exclude: vec!["vendor/**".into()],
                 recent_edits_bytes: 99,
+                index_dir: None,
             }
         );
     }

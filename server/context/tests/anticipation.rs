@@ -202,3 +202,80 @@ fn the_name_at_the_cursor_still_ranks_first() {
     let result = rank_at(&f, "main.py", "return open_session", 1024);
     assert_top(&f, &result, "client.py", "def open_session", 1);
 }
+
+/// Ranks `relative` with the cursor at the end of its text, similarity windows off (they may
+/// show the same lines for another reason).
+fn rank_at_end(f: &Fixture, relative: &str, budget: usize) -> ContextResult {
+    let path = f.path(relative);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let cursor = text.trim_end_matches('\n').len();
+    let mut request = ContextRequest::new(&path, &text, cursor, budget);
+    request.options.signals.similarity = false;
+    f.index.rank(&request)
+}
+
+#[test]
+fn a_field_receiver_brings_the_members_of_its_type() {
+    // `Notify`'s impl is too long for a whole skeleton; `lock_waiter_list`, its last method, is
+    // the one other code calls, so the listing shows it even though it is cut.
+    let methods: String = (0..40)
+        .map(|i| format!("    /// Does step {i} of the protocol.\n    pub fn step_{i}(&self) -> usize {{ {i} }}\n"))
+        .collect();
+    let spec = format!(
+        "//- /src/notify.rs\npub struct Notify {{\n    state: usize,\n}}\n\nimpl Notify {{\n{methods}\
+         \x20   pub fn lock_waiter_list(&self) -> usize {{ 0 }}\n}}\n\
+         //- /src/barrier.rs\nfn wait(n: &Notify) -> usize {{\n    n.lock_waiter_list()\n}}\n\
+         //- /src/set_once.rs\npub struct SetOnce {{\n    notify: Notify,\n}}\n\n\
+         fn pad() {{\n{}}}\n\nimpl SetOnce {{\n    fn wake(&self) {{\n        let guard = self.notify.\n",
+        filler("let pad", 300)
+    );
+    let f = fixture(&spec);
+    let result = rank_at_end(&f, "src/set_once.rs", 1024);
+    let listing = snippet_with(&result, "fn lock_waiter_list")
+        .unwrap_or_else(|| panic!("{}", reasons(&result)));
+    assert!(listing.reason.contains("members of `Notify`"), "{}", reasons(&result));
+    assert!(listing.text.starts_with("impl Notify {"), "{}", listing.text);
+    // Signatures only: no doc comments, no bodies.
+    assert!(!listing.text.contains("///") && listing.text.contains("{ ... }"), "{}", listing.text);
+}
+
+#[test]
+fn a_go_receiver_brings_its_methods_from_sibling_files() {
+    let spec = "//- /go.mod\nmodule example.com/web\n\
+                //- /context.go\npackage web\n\ntype Context struct {\n\tkeys map[string]any\n}\n\
+                //- /context_keys.go\npackage web\n\n\
+                // MustGet returns the value for the key or panics.\n\
+                func (c *Context) MustGet(key string) any {\n\treturn c.keys[key]\n}\n\n\
+                func unrelated() int {\n\treturn 1\n}\n\
+                //- /auth.go\npackage web\n\nfunc authorize(c *Context) string {\n\tuser := c.\n";
+    let f = fixture(spec);
+    let result = rank_at_end(&f, "auth.go", 1024);
+    let listing = snippet_with(&result, "func (c *Context) MustGet(key string) any")
+        .unwrap_or_else(|| panic!("{}", reasons(&result)));
+    assert!(listing.path.ends_with("context_keys.go"), "{}", reasons(&result));
+    assert!(listing.reason.contains("members of `Context`"), "{}", reasons(&result));
+    assert!(!listing.text.contains("unrelated"), "{}", listing.text);
+}
+
+#[test]
+fn a_name_the_file_uses_often_outranks_one_it_uses_once() {
+    let often_uses: String = (0..12).map(|i| format!("    part_{i} = Often({i})\n")).collect();
+    let spec = format!(
+        "//- /a_once.py\nclass Once:\n    pass\n\
+         //- /z_often.py\nclass Often:\n    pass\n\
+         //- /main.py\nfrom a_once import Once\nfrom z_often import Often\n\n\
+         def build():\n    single = Once()\n{often_uses}\n\
+         def pad():\n{}\n\
+         def later():\n    value = \n",
+        filler("pad", 400)
+    );
+    let f = fixture(&spec);
+    let result = rank_at_end(&f, "main.py", 1024);
+    let often = f.rank_of(&result, "z_often.py", "class Often");
+    let once = f.rank_of(&result, "a_once.py", "class Once");
+    assert!(
+        often.is_some_and(|often| once.is_none_or(|once| often < once)),
+        "{}",
+        reasons(&result)
+    );
+}

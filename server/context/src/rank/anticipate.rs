@@ -32,6 +32,10 @@ use crate::paths::absolute;
 const W_IMPORTED_UNUSED: f32 = 0.9;
 /// An imported name already used somewhere in the file.
 const W_IMPORTED: f32 = 0.35;
+/// How much a name's uses in the file raise its weight (times the log of the count).
+const W_FREQUENCY: f32 = 0.2;
+/// A frequent name's weight stays below this (under an unused import's).
+const MAX_FREQUENT: f32 = 0.85;
 /// A name in the signature of a definition enclosing the cursor, or a base of its class.
 const W_ENCLOSING: f32 = 0.8;
 /// A name used after the region (scaled down with distance).
@@ -93,18 +97,28 @@ pub(super) fn anticipated_names<'t>(
     // Uses outside import statements, and the file's names beyond the region by distance.
     let starts = lexical::line_starts(text);
     let cursor_line = lexical::line_of(&starts, cursor);
+    let uses: Vec<(usize, &str)> = lexical::identifiers(text)
+        .filter(|&(offset, name)| name.len() >= 2 && !in_import(offset))
+        .collect();
     let mut used: HashMap<&str, usize> = HashMap::new();
-    for (offset, name) in lexical::identifiers(text) {
-        if name.len() < 2 || in_import(offset) {
-            continue;
-        }
+    for &(_, name) in &uses {
         *used.entry(name).or_default() += 1;
+    }
+    // Among names from the rest of the file, the ones it uses often are the likelier ones
+    // (`Segment` used forty times against a helper used once).
+    let frequent = |name: &str, weight: f32| {
+        let count = used.get(name).copied().unwrap_or(0).max(1);
+        (weight * (1.0 + W_FREQUENCY * (count as f32).ln())).min(MAX_FREQUENT)
+    };
+    for &(offset, name) in &uses {
         if offset >= region_end {
             let distance = lexical::line_of(&starts, offset).saturating_sub(cursor_line);
-            note(name, W_SUFFIX / (1.0 + distance as f32 / 30.0), "used after the cursor");
+            let weight = frequent(name, W_SUFFIX / (1.0 + distance as f32 / 30.0));
+            note(name, weight, "used after the cursor");
         } else if offset < region.start {
             let distance = cursor_line.saturating_sub(lexical::line_of(&starts, offset));
-            note(name, W_PREFIX / (1.0 + distance as f32 / 60.0), "used earlier in the file");
+            let weight = frequent(name, W_PREFIX / (1.0 + distance as f32 / 60.0));
+            note(name, weight, "used earlier in the file");
         }
     }
 
@@ -115,7 +129,7 @@ pub(super) fn anticipated_names<'t>(
         if used.get(name).copied().unwrap_or(0) == 0 {
             note(live, W_IMPORTED_UNUSED, "imported, not used yet");
         } else {
-            note(live, W_IMPORTED, "imported");
+            note(live, frequent(name, W_IMPORTED), "imported");
         }
     }
 

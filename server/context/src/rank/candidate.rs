@@ -9,6 +9,9 @@ pub(super) enum Source {
     Def { def: u32 },
     /// A window of lines (zero-based, inclusive).
     Window { start_line: usize, end_line: usize },
+    /// A listing of a type's members: the container's header (when the members sit inside
+    /// one) and the members' signatures, as many as fit, in the order given (best first).
+    Members { container: Option<u32>, members: Vec<u32> },
 }
 
 /// One candidate snippet.

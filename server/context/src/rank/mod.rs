@@ -15,7 +15,9 @@
 //! * **anticipation** (`anticipate`) — for a cursor before anything is typed, the names the next
 //!   tokens are likely to use: imported but not used yet, used after the cursor or elsewhere in
 //!   the file, in the enclosing signature or its class's bases, used by similar sibling
-//!   functions; and the definitions the user's recent edits in other files touched.
+//!   functions; and the definitions the user's recent edits in other files touched;
+//! * **members** (`members`) — with the cursor right after `receiver.` or `Type::`, a listing
+//!   of the members of the receiver's type (read from its declaration in the live text).
 //!
 //! Selection (`selection`) is greedy by score under the token budget, skeletons first: only the
 //! best few definitions are shown whole, the rest as signatures and doc comments (a container's
@@ -27,6 +29,7 @@
 
 mod anticipate;
 mod candidate;
+mod members;
 mod region;
 mod relations;
 pub(crate) mod request;
@@ -103,6 +106,8 @@ impl Ranker {
         }
         if signals.anticipation {
             anticipate::edited_candidates(state, request.recent_edits, current, &mut candidates);
+            let types = members::receiver_types(request.text, cursor);
+            members::member_candidates(state, &types, current, &relations, &names, &mut candidates);
         }
         if signals.similarity {
             similarity::similarity_candidates(

@@ -20,6 +20,10 @@ pub(super) const FULL_BODIES: usize = 2;
 /// A skeleton after the first [`FULL_BODIES`] definitions takes at most this share of the
 /// budget (a big container keeps its header and first members).
 const SKELETON_SHARE: f32 = 0.08;
+/// A listing of a receiver type's members takes at most this share of the budget.
+const MEMBERS_SHARE: f32 = 0.2;
+/// Lines of a signature shown in a member listing.
+const SIGNATURE_LINES: usize = 3;
 /// Text whose lines average more bytes than this is minified or generated.
 const MINIFIED_LINE_BYTES: usize = 300;
 
@@ -55,6 +59,93 @@ fn truncate_lines(text: &str, cap: usize, count: TokenCounter<'_>) -> Option<(St
     (tokens <= cap).then_some((out, tokens))
 }
 
+/// The text from the start of `def`'s line to its body (at most [`SIGNATURE_LINES`] lines,
+/// doc comments left out), with `{ ... }` for a braced body; a definition without a body shows
+/// its first line.
+fn signature(text: &str, def: &extract::Definition) -> String {
+    let start = text[..def.range.start.min(text.len())].rfind('\n').map_or(0, |at| at + 1);
+    let body = def.body.clone().filter(|b| b.start >= def.range.start && b.end <= def.range.end);
+    let end = body.as_ref().map_or(def.range.end, |b| b.start).min(text.len()).max(start);
+    let head = text.get(start..end).unwrap_or_default();
+    let mut out = String::new();
+    for (count, line) in head.lines().enumerate() {
+        if count == SIGNATURE_LINES || (body.is_none() && count == 1) {
+            break;
+        }
+        if count > 0 {
+            out.push('\n');
+        }
+        out.push_str(line.trim_end());
+    }
+    let braced = body
+        .as_ref()
+        .and_then(|b| text.get(b.clone()))
+        .is_some_and(|b| b.trim_start().starts_with('{'));
+    if braced {
+        out.push_str(" { ... }");
+    }
+    out.push('\n');
+    out
+}
+
+/// A listing of members: the container's header, the signatures of as many `members` as fit
+/// in `cap` tokens (taken in the given order, shown in source order) and a `...` line for the
+/// rest; with the first and last line it spans. `None` when no member fits.
+fn member_listing(
+    text: &str,
+    container: Option<&extract::Definition>,
+    members: &[&extract::Definition],
+    cap: usize,
+    count: TokenCounter<'_>,
+) -> Option<(String, usize, u32, u32)> {
+    let (mut header, mut closing) = (String::new(), String::new());
+    if let Some(container) = container {
+        header = signature(text, container);
+        if let Some(stripped) = header.strip_suffix(" { ... }\n") {
+            let line_start =
+                text[..container.range.start.min(text.len())].rfind('\n').map_or(0, |at| at + 1);
+            let indent: String =
+                text[line_start..].chars().take_while(|c| *c == ' ' || *c == '\t').collect();
+            header = format!("{stripped} {{\n");
+            closing = format!("{indent}}}\n");
+        }
+    }
+    let marker = "    ...\n";
+    let mut used = count(&header) + count(&closing) + count(marker);
+    let mut chosen: Vec<(&extract::Definition, String)> = Vec::new();
+    for &member in members {
+        let line = signature(text, member);
+        let cost = count(&line);
+        if used + cost > cap {
+            continue;
+        }
+        used += cost;
+        chosen.push((member, line));
+    }
+    if chosen.is_empty() {
+        return None;
+    }
+    let all = chosen.len() == members.len();
+    chosen.sort_by_key(|(member, _)| member.range.start);
+    let mut out = header;
+    for (_, line) in &chosen {
+        out.push_str(line);
+    }
+    if !all {
+        out.push_str(marker);
+    }
+    out.push_str(&closing);
+    let (first, last) = match container {
+        Some(c) => (c.start_line, c.end_line),
+        None => (
+            chosen.iter().map(|(m, _)| m.start_line).min()?,
+            chosen.iter().map(|(m, _)| m.end_line).max()?,
+        ),
+    };
+    let tokens = count(&out);
+    (tokens <= cap).then_some((out, tokens, first, last))
+}
+
 /// Greedy selection under the budget, then prompt ordering.
 pub(super) fn select(
     state: &State,
@@ -65,6 +156,7 @@ pub(super) fn select(
     let budget = request.token_budget;
     let per_snippet = ((budget as f32) * options.max_snippet_share.clamp(0.05, 1.0)) as usize;
     let per_skeleton = ((budget as f32) * SKELETON_SHARE) as usize;
+    let per_members = ((budget as f32) * MEMBERS_SHARE) as usize;
     let mut bodies = 0;
     let mut remaining = budget;
     let mut chosen: Vec<(Snippet, bool, FileId)> = Vec::new();
@@ -118,6 +210,21 @@ pub(super) fn select(
                             .map(|(cut, tokens)| (cut, tokens, SnippetKind::Skeleton, first, last))
                     }
                 }
+            }
+            Source::Members { container, ref members } => {
+                let defs = &entry.symbols.definitions;
+                let container = container.and_then(|at| defs.get(at as usize));
+                let members: Vec<&extract::Definition> = members
+                    .iter()
+                    .filter_map(|&at| defs.get(at as usize))
+                    .filter(|m| !overlaps(m.start_line, m.end_line))
+                    .collect();
+                let cap = per_members.min(remaining);
+                member_listing(text, container, &members, cap, request.count_tokens).map(
+                    |(listing, tokens, first, last)| {
+                        (listing, tokens, SnippetKind::Skeleton, first, last)
+                    },
+                )
             }
             Source::Window { start_line, end_line } => {
                 let (first, last) = (start_line as u32, end_line as u32);

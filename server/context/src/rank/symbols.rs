@@ -31,6 +31,13 @@ pub(super) struct NameUse<'t> {
     anticipated: Option<&'static str>,
 }
 
+impl NameUse<'_> {
+    /// How strongly the request expects the name (1 on the cursor's line).
+    pub(super) fn weight(&self) -> f32 {
+        self.weight
+    }
+}
+
 /// Adds names expected before they are typed ([`super::anticipate`]); a name keeps the larger
 /// of its two weights.
 pub(super) fn add_anticipated<'t>(

@@ -20,8 +20,8 @@ use tree_sitter::Tree;
 
 pub use incremental::extract_incremental;
 pub use skeleton::{full_text, skeleton};
-pub(crate) use types::{base_name, index_names};
 pub use types::{DefKind, Definition, FileSymbols, Import, ImportKind};
+pub(crate) use types::{base_name, index_names};
 
 /// Definitions deeper than this (closures inside closures inside functions) are not indexed;
 /// the limit lets the query cursor skip function bodies, which is most of a file.

@@ -18,11 +18,13 @@ fn answering() -> (Arc<ScriptedEngine>, EngineSource) {
     (Arc::clone(&engine), EngineSource::Given(engine))
 }
 
+/// An inline completion as an editor asks for one while the user types (an automatic trigger:
+/// one suggestion, one generation).
 async fn inline_at(client: &mut TestClient, uri: &str, line: u32, character: u32) -> Value {
     client
         .request(
             "textDocument/inlineCompletion",
-            json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}, "context": {"triggerKind": 1}}),
+            json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}, "context": {"triggerKind": 2}}),
         )
         .await
 }

@@ -301,7 +301,7 @@ async fn did_focus_prefetches_a_cold_prompt_that_the_first_request_then_finds_wa
     let response = client
         .request(
             "textDocument/inlineCompletion",
-            json!({"textDocument": {"uri": uri}, "position": at, "context": {"triggerKind": 1}}),
+            json!({"textDocument": {"uri": uri}, "position": at, "context": {"triggerKind": 2}}),
         )
         .await;
     assert_eq!(response["result"][0]["insertText"], "a + b", "{response}");
@@ -322,7 +322,7 @@ async fn without_a_focus_a_cold_first_request_is_answered_from_a_short_prompt() 
     let response = client
         .request(
             "textDocument/inlineCompletion",
-            json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": 11}, "context": {"triggerKind": 1}}),
+            json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": 11}, "context": {"triggerKind": 2}}),
         )
         .await;
     assert_eq!(response["result"][0]["insertText"], "a + b", "{response}");

@@ -47,19 +47,33 @@ struct Persist {
 
 impl Persist {
     /// Writes the new file, unless every file was reused from the old one and none is gone.
-    fn save(&self, records: &[Record], report: &IndexReport) {
+    fn save(&self, records: &[Record], report: &IndexReport, index: &Index) {
         let unchanged = self.previous.as_ref().is_some_and(|previous| {
             report.reused == records.len() && previous.len() == records.len()
         });
         if unchanged {
             return;
         }
+        // A fresh record's symbols are encoded from the index, one file at a time, while its
+        // entry still holds the very text the record was read with (a buffer edited since then
+        // is the editor's text, not the file's: left out, it is parsed again next time).
+        let fresh = |record: &Record, out: &mut Vec<u8>| {
+            let SymbolBytes::Fresh(text) = &record.symbols else { return false };
+            let state = index.read();
+            let Some(entry) = state.file_at(&record.path) else { return false };
+            if !Arc::ptr_eq(&entry.text, text) {
+                return false;
+            }
+            out.extend_from_slice(&persist::encode(&entry.symbols));
+            true
+        };
         match persist::save(
             &self.file,
             &self.root,
             self.fingerprint,
             records,
             self.previous.as_ref(),
+            &fresh,
         ) {
             Ok(()) => {
                 tracing::debug!(file = %self.file.display(), records = records.len(), "saved the index")
@@ -123,7 +137,7 @@ impl Index {
         let parsed = self.parse_and_insert(&walk.sources, options, previous, &mut report, progress);
         self.finish(&root, &parsed.seen, &parsed.inserted, &mut report);
         if let Some(persist) = &persist {
-            persist.save(&parsed.records, &report);
+            persist.save(&parsed.records, &report, self);
         }
         report.skipped.sort_by(|a, b| a.path.cmp(&b.path));
         report.elapsed_ms = started.elapsed().as_millis() as u64;
@@ -397,8 +411,7 @@ fn prepare(
                 Some(tree) => extract::extract(language, &tree, &text),
                 None => FileSymbols::default(),
             };
-            let bytes = persist.then(|| persist::encode(&symbols));
-            (symbols, bytes)
+            (symbols, persist.then(|| SymbolBytes::Fresh(text.clone())))
         }
     };
     let record = bytes.map(|symbols| Record {

@@ -61,9 +61,12 @@ impl Stamp {
     }
 }
 
-/// The encoded symbols of one record: freshly extracted, or the bytes of the previous file.
+/// The symbols of one record: freshly extracted (they are in the index, and encoded from there
+/// when the file is written, so that the walk holds no second copy of them), or the bytes of the
+/// previous file.
 pub(crate) enum SymbolBytes {
-    Fresh(Vec<u8>),
+    /// Extracted from this text (the same `Arc` as the index entry's, so no copy).
+    Fresh(std::sync::Arc<str>),
     Previous(Range<usize>),
 }
 
@@ -76,9 +79,9 @@ pub(crate) struct Record {
     pub symbols: SymbolBytes,
 }
 
-/// Encodes `symbols` for a [`Record`].
-pub(crate) fn encode(symbols: &FileSymbols) -> SymbolBytes {
-    SymbolBytes::Fresh(codec::encode(symbols))
+/// Encodes `symbols` as a record stores them.
+pub(crate) fn encode(symbols: &FileSymbols) -> Vec<u8> {
+    codec::encode(symbols)
 }
 
 /// Where one record's parts lie in the loaded file.
@@ -246,20 +249,27 @@ pub(crate) fn file_for(dir: &Path, root: &Path) -> PathBuf {
     dir.join(format!("{key:016x}.index"))
 }
 
-/// Writes `records` to `file` (through a temporary file renamed into place). Records whose path
-/// is not UTF-8 are left out (they are parsed again next time).
+/// How [`save`] gets the encoded symbols of a [`SymbolBytes::Fresh`] record: appends them to
+/// the buffer and returns `true`, or `false` to leave the record out (the index no longer
+/// holds that content).
+pub(crate) type FreshSymbols<'a> = dyn Fn(&Record, &mut Vec<u8>) -> bool + 'a;
+
+/// Writes `records` to `file` (through a temporary file renamed into place), one at a time.
+/// Records whose path is not UTF-8, or whose fresh symbols `fresh` does not give, are left out
+/// (they are parsed again next time).
 pub(crate) fn save(
     file: &Path,
     root: &Path,
     fingerprint: u64,
     records: &[Record],
     previous: Option<&Previous>,
+    fresh: &FreshSymbols<'_>,
 ) -> std::io::Result<()> {
     let dir = file.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
     let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("index");
     let temporary = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = write_to(&temporary, root, fingerprint, records, previous)
+    let result = write_to(&temporary, root, fingerprint, records, previous, fresh)
         .and_then(|()| std::fs::rename(&temporary, file));
     if result.is_err() {
         let _ = std::fs::remove_file(&temporary);
@@ -316,35 +326,48 @@ fn write_to(
     fingerprint: u64,
     records: &[Record],
     previous: Option<&Previous>,
+    fresh: &FreshSymbols<'_>,
 ) -> std::io::Result<()> {
+    use std::io::{Seek, SeekFrom};
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     let mut out = std::io::BufWriter::with_capacity(1 << 20, options.open(temporary)?);
-    let written: Vec<(&Record, &str, &[u8])> = records
-        .iter()
-        .filter_map(|record| {
-            let path = record.path.to_str()?;
-            let symbols = match &record.symbols {
-                SymbolBytes::Fresh(bytes) => bytes.as_slice(),
-                SymbolBytes::Previous(range) => previous?.bytes.get(range.clone())?,
-            };
-            Some((record, path, symbols))
-        })
-        .collect();
+    // The record count is not known until every record is written: a placeholder here, and the
+    // count written over it at the end.
     let mut header = Writer::default();
     header.bytes.extend_from_slice(MAGIC);
     header.u32(FORMAT_VERSION);
     header.u64(fingerprint);
-    header.len(written.len());
+    let count_at = header.bytes.len() as u64;
+    header.len(0);
+    debug_assert_eq!(header.bytes.len(), HEADER_BYTES);
     let root = root.to_string_lossy();
     header.str(&root);
     out.write_all(&header.bytes)?;
     let mut hashes = Writer::default();
     hashes.u64(xxh64(root.as_bytes(), 0));
     let mut bytes = Writer::default();
-    for (record, path, symbols) in written {
+    let mut symbols = Vec::new();
+    let mut count = 0usize;
+    for record in records {
+        let Some(path) = record.path.to_str() else { continue };
+        let stored = match &record.symbols {
+            SymbolBytes::Fresh(_) => {
+                symbols.clear();
+                if !fresh(record, &mut symbols) {
+                    continue;
+                }
+                symbols.as_slice()
+            }
+            SymbolBytes::Previous(range) => {
+                match previous.and_then(|previous| previous.bytes.get(range.clone())) {
+                    Some(stored) => stored,
+                    None => continue,
+                }
+            }
+        };
         bytes.bytes.clear();
         bytes.str(path);
         bytes.u64(record.stamp.size);
@@ -352,11 +375,17 @@ fn write_to(
         bytes.u32(record.stamp.mtime_nanos);
         bytes.u64(record.hash);
         bytes.str(&record.language);
-        bytes.bytes.extend_from_slice(symbols);
+        bytes.bytes.extend_from_slice(stored);
         hashes.u64(xxh64(&bytes.bytes, 0));
         out.write_all(&(bytes.bytes.len() as u32).to_le_bytes())?;
         out.write_all(&bytes.bytes)?;
+        count += 1;
     }
     out.write_all(&xxh64(&hashes.bytes, 0).to_le_bytes())?;
-    out.into_inner().map_err(|e| e.into_error())?.sync_all()
+    let mut file = out.into_inner().map_err(|e| e.into_error())?;
+    let mut counted = Writer::default();
+    counted.len(count);
+    file.seek(SeekFrom::Start(count_at))?;
+    file.write_all(&counted.bytes)?;
+    file.sync_all()
 }

@@ -10,7 +10,7 @@ root="$(cd "$here/../.." && pwd)"
 export VIMRUNTIME="${VIMRUNTIME:-$(dirname "$(dirname "$INFILL_NVIM")")/share/nvim/runtime}"
 passed=0
 failed=0
-tests=("$here"/inline_completion.lua "$here"/completion_items.lua "$here"/plugin.lua "$here"/actions.lua "$here"/refactor.lua "$here"/security.lua)
+tests=("$here"/inline_completion.lua "$here"/completion_items.lua "$here"/plugin.lua "$here"/alternatives.lua "$here"/actions.lua "$here"/refactor.lua "$here"/security.lua)
 if [ $# -gt 0 ]; then
   tests=()
   for name in "$@"; do

@@ -30,6 +30,10 @@ M.defaults = {
     accept = '<Tab>',
     accept_word = '<M-Right>',
     accept_line = '<M-C-Right>',
+    --- Alternatives: the first press asks the server for up to `completion.candidates`
+    --- suggestions, later presses cycle through them.
+    next = '<M-]>',
+    prev = '<M-[>',
   },
   --- Completion items (Neovim 0.11, or a server that only offers items): ask automatically on the
   --- server's trigger characters (`.`, `(`, space); otherwise use <C-x><C-o>.
@@ -352,6 +356,9 @@ local function on_attach(args)
   local client = vim.lsp.get_client_by_id(args.data.client_id)
   if not client or client.name ~= NAME then
     return
+  end
+  if M.has_inline() then
+    require('infill.keymaps').wrap_requests(client)
   end
   if M.enabled then
     apply_enabled(client, args.buf)

@@ -99,6 +99,54 @@ function M.accept(kind)
   })
 end
 
+--- Where alternatives were last asked for, per buffer: `changedtick:line:col`.
+local asked = {}
+--- Buffers whose next inline completion request goes out as an explicit one.
+local invoke = {}
+
+--- Makes `client`'s next inline completion request for a buffer marked by `M.cycle` an
+--- explicit one (`triggerKind = Invoked`), which the server answers with alternatives. Neovim's
+--- built-in client only sends automatic requests; this wraps the client's `request`.
+function M.wrap_requests(client)
+  if client._infill_wrapped then
+    return
+  end
+  client._infill_wrapped = true
+  local request = client.request
+  client.request = function(self, method, params, handler, bufnr)
+    if method == 'textDocument/inlineCompletion' and type(params) == 'table' and params.context then
+      local target = bufnr or vim.api.nvim_get_current_buf()
+      if invoke[target] then
+        invoke[target] = nil
+        params.context.triggerKind = 1
+      end
+    end
+    return request(self, method, params, handler, bufnr)
+  end
+end
+
+--- Cycles through alternative suggestions (`count` forward, negative backward). The first use at
+--- a position asks the server again with an explicit request, which it answers with up to
+--- `completion.candidates` suggestions; later uses move between them. False when no suggestion
+--- is shown.
+function M.cycle(count)
+  if not require('infill').enabled then
+    return false
+  end
+  local bufnr = vim.api.nvim_get_current_buf()
+  local cursor = vim.api.nvim_win_get_cursor(0)
+  local here = ('%d:%d:%d'):format(vim.b[bufnr].changedtick, cursor[1], cursor[2])
+  if asked[bufnr] == here then
+    vim.lsp.inline_completion.select({ bufnr = bufnr, count = count })
+    return true
+  end
+  asked[bufnr] = here
+  invoke[bufnr] = true
+  -- The built-in client asks again on CursorMovedI (after its short debounce).
+  vim.api.nvim_exec_autocmds('CursorMovedI', { buffer = bufnr, modeline = false })
+  return true
+end
+
 --- A <Plug> mapping doing what `lhs` did in insert mode before Infill mapped it.
 local function fallback(lhs, name)
   local plug = '<Plug>(infill-fallback-' .. name .. ')'
@@ -127,7 +175,8 @@ local function fallback(lhs, name)
   return plug
 end
 
---- Maps the keys in `keymaps` ({ accept =, accept_word =, accept_line = }; false skips one).
+--- Maps the keys in `keymaps` ({ accept =, accept_word =, accept_line =, next =, prev = };
+--- false skips one).
 function M.set(keymaps)
   local kinds = { accept = 'full', accept_word = 'word', accept_line = 'line' }
   for name, kind in pairs(kinds) do
@@ -140,6 +189,14 @@ function M.set(keymaps)
         end
         return plug
       end, { expr = true, remap = true, silent = true, desc = DESC .. (name:gsub('_', ' ')) })
+    end
+  end
+  for name, count in pairs({ next = 1, prev = -1 }) do
+    local lhs = keymaps[name]
+    if lhs then
+      vim.keymap.set('i', lhs, function()
+        M.cycle(count)
+      end, { silent = true, desc = DESC .. (count > 0 and 'next suggestion' or 'previous suggestion') })
     end
   end
 end

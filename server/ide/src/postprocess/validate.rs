@@ -9,14 +9,19 @@
 //!   over more text than the suggestion brought (the bytes inside `ERROR` nodes grow by more
 //!   than its length: an error that was there swallows the next line);
 //! * an empty block: a node of one of the language's block kinds with no text (`def f():` with
-//!   no body, where a block is its indented lines);
+//!   no body, where a block is its indented lines) or, where indentation is syntax, with nothing
+//!   but comments, whose construct the suggestion starts (a whole `def` header with no body);
+//!   and, whatever the document had, an empty block that the suggestion was to fill and left
+//!   empty (the block comes before the suggestion in the construct that holds it: a comment
+//!   alone under an `if`). A header the user started and the suggestion finishes
+//!   (`def f(` + `a, b):`) opens the block the user writes next: no defect;
 //! * where indentation is syntax ([`Language::significant_indentation`]), a statement out of its
 //!   block's column: the named children of a block (or of the root) that start their lines must
 //!   all start in one column, which grammars with error recovery do not check (`x = 1` followed
 //!   by a deeper `y = 2` parses as two statements).
 //!
-//! Empty blocks and columns are counted near the cursor only: from the start of the cursor's
-//! line to the end of the line after the suggestion.
+//! Empty blocks and columns are counted near the cursor only: from the start of the line before
+//! the cursor's to the end of the line after the suggestion.
 //!
 //! Architecture invariant: no language's name appears here; block kinds, comment kinds and the
 //! offside rule are language data.
@@ -134,10 +139,10 @@ impl<'a> Checker<'a> {
         if input.cursor != input.prefix.len() {
             return None;
         }
-        let line_start = line_start(input.prefix, input.prefix.len());
-        let region = line_start..input.prefix.len() + two_lines(input.suffix);
+        let region = region_start(input.prefix)..input.prefix.len() + two_lines(input.suffix);
         let document = Text { parts: [input.prefix, "", input.suffix] };
-        let before = Defects::of(tree, &document, region, language);
+        let at = input.prefix.len();
+        let before = Defects::of(tree, &document, region, at..at, language);
         Some(Checker { prefix: input.prefix, suffix: input.suffix, tree, language, before })
     }
 
@@ -155,9 +160,9 @@ impl<'a> Checker<'a> {
             return Validity::Unchecked;
         };
         let end = at + text.len();
-        let region = line_start(self.prefix, at)..end + two_lines(self.suffix);
+        let region = region_start(self.prefix)..end + two_lines(self.suffix);
         let document = Text { parts: [self.prefix, text, self.suffix] };
-        let after = Defects::of(&tree, &document, region, self.language);
+        let after = Defects::of(&tree, &document, region, at..end, self.language);
         if after.worse_than(&self.before, text.len()) { Validity::Breaks } else { Validity::Parses }
     }
 
@@ -191,50 +196,89 @@ struct Defects {
     errors: usize,
     error_bytes: usize,
     empty_blocks: usize,
+    /// Empty blocks the suggestion was to fill (counted in the new tree only).
+    left_empty: usize,
     misaligned: usize,
 }
 
 impl Defects {
-    fn of(tree: &Tree, text: &Text<'_>, region: Range<usize>, language: &Language) -> Defects {
+    /// The defects of `tree` (of `text`, where `inserted` is the suggestion's range, empty for
+    /// the document as it is), empty blocks and columns counted over `region`.
+    fn of(
+        tree: &Tree,
+        text: &Text<'_>,
+        region: Range<usize>,
+        inserted: Range<usize>,
+        language: &Language,
+    ) -> Defects {
         let mut defects = Defects {
             errors: infill_syntax::syntax_error_count(tree),
             error_bytes: infill_syntax::syntax_error_bytes(tree),
             ..Defects::default()
         };
-        defects.visit(tree.root_node(), true, text, &region, language);
+        let near = Near { text, region, inserted, language };
+        defects.visit(tree.root_node(), true, &near);
         defects
     }
 
     /// Whether these defects, after inserting `inserted` bytes, are worse than `before`.
     fn worse_than(&self, before: &Defects, inserted: usize) -> bool {
-        self.errors > before.errors
+        self.left_empty > 0
+            || self.errors > before.errors
             || self.error_bytes > before.error_bytes + inserted
             || self.empty_blocks > before.empty_blocks
             || self.misaligned > before.misaligned
     }
 
-    fn visit(
-        &mut self,
-        node: Node<'_>,
-        root: bool,
-        text: &Text<'_>,
-        region: &Range<usize>,
-        language: &Language,
-    ) {
+    fn visit(&mut self, node: Node<'_>, root: bool, near: &Near<'_, '_>) {
+        let language = near.language;
         let kinds = &language.node_kinds;
         let block = root || kinds.is_block(node.kind());
-        if block && !root && node.start_byte() == node.end_byte() && !node.is_missing() {
-            self.empty_blocks += 1;
+        if block && !root && !node.is_missing() && near.is_empty_block(node) {
+            let inserted = &near.inserted;
+            let parent = node.parent();
+            if parent.is_some_and(|parent| parent.start_byte() >= inserted.start) {
+                self.empty_blocks += 1;
+            } else if !inserted.is_empty()
+                && node.end_byte() <= inserted.start
+                && parent.is_some_and(|parent| parent.end_byte() >= inserted.end)
+            {
+                self.left_empty += 1;
+            }
         }
         if block && language.significant_indentation {
-            self.misaligned += misaligned_children(node, text, kinds);
+            self.misaligned += misaligned_children(node, near.text, kinds);
         }
         let mut cursor = node.walk();
         for child in node.children(&mut cursor) {
-            if child.start_byte() <= region.end && child.end_byte() >= region.start {
-                self.visit(child, false, text, region, language);
+            if child.start_byte() <= near.region.end && child.end_byte() >= near.region.start {
+                self.visit(child, false, near);
             }
         }
+    }
+}
+
+/// What [`Defects::visit`] reads: the text, the region it counts in, the suggestion's range
+/// (empty for the document as it is) and the language.
+struct Near<'t, 'a> {
+    text: &'t Text<'a>,
+    region: Range<usize>,
+    inserted: Range<usize>,
+    language: &'t Language,
+}
+
+impl Near<'_, '_> {
+    /// A block with no text, or, where indentation is syntax, with nothing but comments.
+    fn is_empty_block(&self, block: Node<'_>) -> bool {
+        if block.start_byte() == block.end_byte() {
+            return true;
+        }
+        if !self.language.significant_indentation {
+            return false;
+        }
+        let mut cursor = block.walk();
+        let mut children = block.named_children(&mut cursor);
+        children.all(|child| self.language.node_kinds.is_comment(child.kind()))
     }
 }
 
@@ -292,9 +336,11 @@ impl Text<'_> {
     }
 }
 
-/// The byte offset where the line holding `at` starts.
-fn line_start(text: &str, at: usize) -> usize {
-    text[..at].rfind('\n').map_or(0, |newline| newline + 1)
+/// Where the region checked for empty blocks and columns starts: the line before the cursor's
+/// (which may open the block the cursor is in).
+fn region_start(prefix: &str) -> usize {
+    let line = prefix.rfind('\n').unwrap_or(0);
+    prefix[..line].rfind('\n').map_or(0, |newline| newline + 1)
 }
 
 /// The length of `suffix`'s first two lines (the rest of the cursor's line and the next one).
@@ -363,6 +409,13 @@ mod tests {
     #[test]
     fn relevel_leaves_a_single_line_alone() {
         assert_eq!(relevel("x = 1", "", "    "), None);
+    }
+
+    #[test]
+    fn the_region_starts_at_the_line_before_the_cursors() {
+        assert_eq!(region_start("a\nif x:\n    "), 2);
+        assert_eq!(region_start("if x:\n    "), 0);
+        assert_eq!(region_start("x = "), 0);
     }
 
     #[test]

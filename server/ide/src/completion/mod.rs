@@ -536,18 +536,7 @@ impl Completer {
         if !settings.validate || !settings.postprocess {
             return postprocess::Repaired::AsIs(text);
         }
-        let cursor = floor_char_boundary(&input.text, input.cursor);
-        let post = PostprocessInput {
-            prefix: &input.text[..cursor],
-            suffix: &input.text[cursor..],
-            tree: input.tree.as_ref(),
-            cursor,
-            language: input.language.as_deref(),
-            raw: &raw.text,
-            shape: raw.shape,
-            config: config.clone(),
-        };
-        let repaired = postprocess::repair_syntax(&post, &text);
+        let repaired = postprocess::repair_syntax(&postprocess_input(input, raw, config), &text);
         if !matches!(repaired, postprocess::Repaired::AsIs(_)) {
             tracing::debug!(?repaired, text = text.as_str(), "a suggestion that breaks the syntax");
         }
@@ -707,15 +696,14 @@ fn decide_shape(input: &CompletionInput, config: &PostprocessConfig) -> Shape {
     )
 }
 
-/// `raw` post-processed for the cursor of `input`, with the filters or without.
-fn postprocess_raw(
-    input: &CompletionInput,
-    raw: &RawCompletion,
+/// What post-processing reads of `raw`, generated for the cursor of `input`.
+fn postprocess_input<'a>(
+    input: &'a CompletionInput,
+    raw: &'a RawCompletion,
     config: &PostprocessConfig,
-    filters: bool,
-) -> Option<String> {
+) -> PostprocessInput<'a> {
     let cursor = floor_char_boundary(&input.text, input.cursor);
-    let post = PostprocessInput {
+    PostprocessInput {
         prefix: &input.text[..cursor],
         suffix: &input.text[cursor..],
         tree: input.tree.as_ref(),
@@ -724,6 +712,16 @@ fn postprocess_raw(
         raw: &raw.text,
         shape: raw.shape,
         config: config.clone(),
-    };
+    }
+}
+
+/// `raw` post-processed for the cursor of `input`, with the filters or without.
+fn postprocess_raw(
+    input: &CompletionInput,
+    raw: &RawCompletion,
+    config: &PostprocessConfig,
+    filters: bool,
+) -> Option<String> {
+    let post = postprocess_input(input, raw, config);
     if filters { postprocess::postprocess(&post) } else { postprocess::postprocess_off(&post) }
 }

@@ -134,29 +134,7 @@ pub(super) fn anticipated_names<'t>(
     }
 
     let Some(symbols) = file.symbols else { return out };
-    // Enclosing: the definitions whose lines hold the cursor's, or that ended just above it
-    // while the cursor is indented deeper than their header (the next statement of their body,
-    // not yet part of the tree's node).
-    let column = cursor - starts[cursor_line];
-    let indent_of = |offset: usize| {
-        let line_start = starts[lexical::line_of(&starts, offset)];
-        text[line_start..].bytes().take_while(|b| *b == b' ' || *b == b'\t').count()
-    };
-    let enclosing: Vec<usize> = symbols
-        .definitions
-        .iter()
-        .enumerate()
-        .filter(|(_, d)| {
-            let (first, last) = (d.start_line as usize, d.end_line as usize);
-            let holds = first <= cursor_line && cursor_line <= last;
-            let just_above = last < cursor_line
-                && cursor_line <= last + 2
-                && d.range.start < text.len()
-                && indent_of(d.range.start) < column;
-            holds || just_above
-        })
-        .map(|(at, _)| at)
-        .collect();
+    let enclosing = enclosing_definitions(text, &starts, symbols, cursor);
     for &at in &enclosing {
         let def = &symbols.definitions[at];
         let signature_end = def.body.as_ref().map_or(def.range.end, |b| b.start);
@@ -176,12 +154,7 @@ pub(super) fn anticipated_names<'t>(
     }
 
     // Siblings that look like the function being written lend the names they use.
-    let function = |kind: DefKind| matches!(kind, DefKind::Function | DefKind::Method);
-    let innermost = enclosing
-        .iter()
-        .copied()
-        .filter(|&at| function(symbols.definitions[at].kind))
-        .max_by_key(|&at| symbols.definitions[at].range.start);
+    let innermost = innermost_function(symbols, &enclosing);
     let query_start = innermost
         .map_or(0, |at| symbols.definitions[at].range.start)
         .max(starts.get(cursor_line.saturating_sub(QUERY_LINES)).copied().unwrap_or(0));
@@ -194,7 +167,7 @@ pub(super) fn anticipated_names<'t>(
         .definitions
         .iter()
         .enumerate()
-        .filter(|(at, d)| function(d.kind) && !enclosing.contains(at))
+        .filter(|(at, d)| is_function(d.kind) && !enclosing.contains(at))
         .filter_map(|(_, d)| {
             let body = text.get(d.range.clone())?;
             let similarity = lexical::jaccard(&query, &lexical::token_set(body));
@@ -208,6 +181,53 @@ pub(super) fn anticipated_names<'t>(
         }
     }
     out
+}
+
+/// The definitions enclosing `cursor` in `text` (which `symbols` describe; `starts` are its line
+/// starts), outermost first: those whose lines hold the cursor's, or that ended just above it
+/// while the cursor is indented deeper than their header (the next statement of their body, not
+/// yet part of the tree's node).
+pub(super) fn enclosing_definitions(
+    text: &str,
+    starts: &[usize],
+    symbols: &FileSymbols,
+    cursor: usize,
+) -> Vec<usize> {
+    let cursor_line = lexical::line_of(starts, cursor);
+    let column = cursor - starts[cursor_line];
+    let indent_of = |offset: usize| {
+        let line_start = starts[lexical::line_of(starts, offset)];
+        text[line_start..].bytes().take_while(|b| *b == b' ' || *b == b'\t').count()
+    };
+    symbols
+        .definitions
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| {
+            let (first, last) = (d.start_line as usize, d.end_line as usize);
+            let holds = first <= cursor_line && cursor_line <= last;
+            let just_above = last < cursor_line
+                && cursor_line <= last + 2
+                && d.range.start < text.len()
+                && indent_of(d.range.start) < column;
+            holds || just_above
+        })
+        .map(|(at, _)| at)
+        .collect()
+}
+
+/// Whether a definition of this kind is a function or method.
+pub(super) fn is_function(kind: DefKind) -> bool {
+    matches!(kind, DefKind::Function | DefKind::Method)
+}
+
+/// The innermost function or method among `enclosing` (from [`enclosing_definitions`]).
+pub(super) fn innermost_function(symbols: &FileSymbols, enclosing: &[usize]) -> Option<usize> {
+    enclosing
+        .iter()
+        .copied()
+        .filter(|&at| is_function(symbols.definitions[at].kind))
+        .max_by_key(|&at| symbols.definitions[at].range.start)
 }
 
 /// `name` as it occurs in `text` as a whole identifier (borrowed from `text`).

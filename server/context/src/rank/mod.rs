@@ -1,6 +1,6 @@
 //! Ranking: from a cursor to a token-budgeted list of snippets from other files.
 //!
-//! Candidates come from five signals, combined into one score per snippet:
+//! Candidates come from these signals, combined into one score per snippet:
 //!
 //! * **symbols** (`symbols`) — identifiers around the cursor that name definitions elsewhere
 //!   (found through the inverted index `name → files`), weighted by closeness to the cursor and
@@ -16,6 +16,9 @@
 //!   tokens are likely to use: imported but not used yet, used after the cursor or elsewhere in
 //!   the file, in the enclosing signature or its class's bases, used by similar sibling
 //!   functions; and the definitions the user's recent edits in other files touched;
+//! * **calls** (`calls`) — callers and callees of the enclosing function: the functions it
+//!   calls (before and after the cursor) and, more weakly, the names their definitions use; the
+//!   functions elsewhere that call it, and the names used around those calls;
 //! * **members** (`members`) — with the cursor right after `receiver.` or `Type::`, a listing
 //!   of the members of the receiver's type (read from its declaration in the live text).
 //!
@@ -28,6 +31,7 @@
 //! appends.
 
 mod anticipate;
+mod calls;
 mod candidate;
 mod members;
 mod region;
@@ -69,11 +73,12 @@ impl Ranker {
         let region = Region::around(request.text, cursor);
         let mut names = symbols::names_near_cursor(&region);
         let relations = Relations::build(state, &path, current, options);
+        // Offsets of an index entry for another text would point at the wrong bytes.
+        let live_entry = current_entry.filter(|e| *e.text == *request.text);
         if signals.anticipation {
             let view = anticipate::FileView {
                 text: request.text,
-                // Offsets of an index entry for another text would point at the wrong bytes.
-                symbols: current_entry.filter(|e| *e.text == *request.text).map(|e| &e.symbols),
+                symbols: live_entry.map(|e| &e.symbols),
                 imported: relations.imported_names.keys().map(String::as_str).collect(),
             };
             symbols::add_anticipated(
@@ -81,8 +86,22 @@ impl Ranker {
                 anticipate::anticipated_names(&view, &region).into_values(),
             );
         }
+        let mut callers = Vec::new();
+        if signals.calls
+            && let (Some(id), Some(entry)) = (current, live_entry)
+        {
+            let file = calls::CurrentFile {
+                id,
+                text: request.text,
+                symbols: &entry.symbols,
+                language: entry.language.as_deref(),
+            };
+            let found = calls::calls(state, &file, cursor, &relations);
+            symbols::add_anticipated(&mut names, found.names);
+            callers = found.callers;
+        }
 
-        let mut candidates: Vec<Candidate> = Vec::new();
+        let mut candidates: Vec<Candidate> = callers;
         if signals.symbols {
             let current_info = Current {
                 id: current,

@@ -27,11 +27,21 @@ pub struct Signals {
     /// Names the next tokens are likely to use before they are typed (imported but unused,
     /// used after the cursor, the enclosing signature, similar sibling functions).
     pub anticipation: bool,
+    /// Callers and callees of the enclosing function: the functions it calls and the names
+    /// their definitions use, the functions that call it and the names around those calls.
+    pub calls: bool,
 }
 
 impl Default for Signals {
     fn default() -> Self {
-        Signals { symbols: true, graph: true, similarity: true, recency: true, anticipation: true }
+        Signals {
+            symbols: true,
+            graph: true,
+            similarity: true,
+            recency: true,
+            anticipation: true,
+            calls: true,
+        }
     }
 }
 

@@ -110,7 +110,7 @@ fn kind_factor(kind: DefKind) -> f32 {
 
 /// Whether code of `other` can define what code of `current` uses: the same import style
 /// (C and C++, or JavaScript and TypeScript, share one), or the same language.
-fn same_family(current: Option<&Language>, other: Option<&Language>) -> bool {
+pub(super) fn same_family(current: Option<&Language>, other: Option<&Language>) -> bool {
     fn family(language: &Language) -> &str {
         language.imports.as_ref().map_or(&language.name, |imports| imports.style.as_str())
     }

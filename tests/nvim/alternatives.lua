@@ -50,25 +50,6 @@ client.request = function(self, method, params, handler, req_bufnr)
   return ok, id
 end
 
-local namespace
-local function ghost_text()
-  namespace = namespace or vim.api.nvim_get_namespaces()['nvim.lsp.inline_completion']
-  if not namespace then
-    return nil
-  end
-  local text
-  for _, mark in ipairs(vim.api.nvim_buf_get_extmarks(bufnr, namespace, 0, -1, { details = true })) do
-    local parts = {}
-    for _, chunk in ipairs(mark[4].virt_text or {}) do
-      table.insert(parts, chunk[1])
-    end
-    if #parts > 0 then
-      text = table.concat(parts)
-    end
-  end
-  return (text and text ~= '') and text or nil
-end
-
 local keys = function(k)
   vim.api.nvim_feedkeys(vim.api.nvim_replace_termcodes(k, true, false, true), 'm', false)
 end
@@ -76,7 +57,7 @@ end
 vim.api.nvim_win_set_cursor(0, { 9, 11 })
 vim.cmd('startinsert!')
 h.poll(120000, 'ghost text from an automatic request', function()
-  if not ghost_text() then
+  if not h.ghost_text(bufnr) then
     return false
   end
   for _, record in ipairs(sent) do
@@ -93,7 +74,7 @@ h.poll(120000, 'ghost text from an automatic request', function()
         explicit = sent[i]
       end
     end
-    if not explicit or not ghost_text() then
+    if not explicit or not h.ghost_text(bufnr) then
       return false
     end
     if explicit.items < 1 then
@@ -101,7 +82,7 @@ h.poll(120000, 'ghost text from an automatic request', function()
     end
     keys('<M-]>')
     h.poll(10000, 'the "(k/n)" hint of cycling', function()
-      local ghost = ghost_text()
+      local ghost = h.ghost_text(bufnr)
       local k, n = (ghost or ''):match('%((%d+)/(%d+)%)$')
       if not k then
         return false

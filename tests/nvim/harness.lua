@@ -58,4 +58,33 @@ function M.poll(timeout_ms, what, check)
   end))
 end
 
+-- The ghost text that vim.lsp.inline_completion shows in `bufnr`: the first line's virtual text,
+-- then each further line after a newline (the "(k/n)" hint of cycling ends the last one), or nil
+-- while nothing is shown.
+local inline_namespace
+function M.ghost_text(bufnr)
+  inline_namespace = inline_namespace or vim.api.nvim_get_namespaces()['nvim.lsp.inline_completion']
+  if not inline_namespace then
+    return nil
+  end
+  local text
+  for _, mark in ipairs(vim.api.nvim_buf_get_extmarks(bufnr, inline_namespace, 0, -1, { details = true })) do
+    local parts = {}
+    for _, chunk in ipairs(mark[4].virt_text or {}) do
+      table.insert(parts, chunk[1])
+    end
+    for _, virt_line in ipairs(mark[4].virt_lines or {}) do
+      local chunks = {}
+      for _, chunk in ipairs(virt_line) do
+        table.insert(chunks, chunk[1])
+      end
+      table.insert(parts, '\n' .. table.concat(chunks))
+    end
+    if #parts > 0 then
+      text = table.concat(parts)
+    end
+  end
+  return (text and text ~= '') and text or nil
+end
+
 return M

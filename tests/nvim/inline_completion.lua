@@ -10,7 +10,6 @@ vim.keymap.set('i', '<Tab>', function()
   end
 end, { expr = true })
 
-local namespace = vim.api.nvim_get_namespaces()['nvim.lsp.inline_completion']
 local before = vim.api.nvim_buf_get_lines(bufnr, 0, -1, false)
 -- Line 9 is "    return "; append after it, as a user who just typed it.
 vim.api.nvim_win_set_cursor(0, { 9, 11 })
@@ -18,28 +17,8 @@ vim.cmd('startinsert!')
 
 local ghost
 h.poll(120000, 'ghost text', function()
-  namespace = namespace or vim.api.nvim_get_namespaces()['nvim.lsp.inline_completion']
-  if not namespace then
-    return false
-  end
-  local marks = vim.api.nvim_buf_get_extmarks(bufnr, namespace, 0, -1, { details = true })
-  for _, mark in ipairs(marks) do
-    local parts = {}
-    for _, chunk in ipairs(mark[4].virt_text or {}) do
-      table.insert(parts, chunk[1])
-    end
-    for _, line in ipairs(mark[4].virt_lines or {}) do
-      local text = {}
-      for _, chunk in ipairs(line) do
-        table.insert(text, chunk[1])
-      end
-      table.insert(parts, '\n' .. table.concat(text))
-    end
-    if #parts > 0 then
-      ghost = table.concat(parts)
-    end
-  end
-  if not ghost or ghost == '' then
+  ghost = h.ghost_text(bufnr)
+  if not ghost then
     return false
   end
   vim.api.nvim_feedkeys(vim.api.nvim_replace_termcodes('<Tab>', true, false, true), 'm', false)

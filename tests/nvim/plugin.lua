@@ -108,32 +108,6 @@ if not focused or focused.position.line ~= 8 or focused.position.character ~= 4
     or focused.textDocument.uri ~= vim.uri_from_bufnr(bufnr) then
   h.finish(false, 'a resting cursor did not send infill/didFocus: ' .. vim.inspect(focused))
 end
-local namespace
-local function ghost_text()
-  namespace = namespace or vim.api.nvim_get_namespaces()['nvim.lsp.inline_completion']
-  if not namespace then
-    return nil
-  end
-  local text
-  for _, mark in ipairs(vim.api.nvim_buf_get_extmarks(bufnr, namespace, 0, -1, { details = true })) do
-    local parts = {}
-    for _, chunk in ipairs(mark[4].virt_text or {}) do
-      table.insert(parts, chunk[1])
-    end
-    for _, virt_line in ipairs(mark[4].virt_lines or {}) do
-      local chunks = {}
-      for _, chunk in ipairs(virt_line) do
-        table.insert(chunks, chunk[1])
-      end
-      table.insert(parts, '\n' .. table.concat(chunks))
-    end
-    if #parts > 0 then
-      text = table.concat(parts)
-    end
-  end
-  return (text and text ~= '') and text or nil
-end
-
 local function expect_lines(expected_text)
   local expected = vim.split(before[9] .. expected_text, '\n', { plain = true })
   local after = vim.api.nvim_buf_get_lines(bufnr, 0, -1, false)
@@ -181,7 +155,7 @@ end
 vim.api.nvim_win_set_cursor(0, { 9, 11 })
 vim.cmd('startinsert!')
 h.poll(120000, 'ghost text', function()
-  local ghost = ghost_text()
+  local ghost = h.ghost_text(bufnr)
   if not ghost then
     return false
   end
@@ -197,7 +171,7 @@ h.poll(120000, 'ghost text', function()
     end
     -- The rest is shown again (typed-through); <Tab> takes it.
     h.poll(60000, 'the rest of the ghost text', function()
-      local rest = ghost_text()
+      local rest = h.ghost_text(bufnr)
       if not rest then
         return false
       end

@@ -78,6 +78,12 @@ async fn workspace_with(
     })
     .await;
     done.expect("indexing finished");
+    assert!(
+        common::index_file_of(&root).is_some(),
+        "no index of {} in the tests' cache {}",
+        root.display(),
+        common::test_cache_dir().display()
+    );
     (dir, client)
 }
 
@@ -758,6 +764,9 @@ async fn explain_opens_a_document_and_folds_the_reasoning() {
     let shown = outcome.shown_documents[0]["uri"].as_str().unwrap();
     assert!(shown.ends_with("/explanations/geometry.md"), "{shown}");
     assert!(!shown.starts_with(&uri(&root)), "never written into the workspace");
+    let written = Path::new(shown.trim_start_matches("file://"));
+    assert!(written.starts_with(common::test_cache_dir()), "{shown} is in the tests' cache");
+    assert!(std::fs::read_to_string(written).unwrap().starts_with("# Explain: area"));
 }
 
 #[tokio::test]

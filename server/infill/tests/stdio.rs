@@ -191,3 +191,51 @@ async fn embedded_mode_opens_no_socket() {
         .unwrap();
     assert!(status.success(), "{status}");
 }
+
+/// The binary keeps a workspace's on-disk index in the cache directory it is given (the tests'
+/// own, never the user's `~/.cache/infill`).
+#[tokio::test]
+async fn the_binary_keeps_its_index_in_the_given_cache_directory() {
+    let root = tempfile::tempdir().unwrap();
+    std::fs::write(root.path().join("lib.py"), "def double(x):\n    return 2 * x\n").unwrap();
+    let root_uri = format!("file://{}", root.path().display());
+    let (mut child, mut client) = spawn_binary(&["lsp", "--stdio"], &[]);
+    let response = client
+        .request(
+            "initialize",
+            json!({"processId": null, "rootUri": root_uri,
+                   "capabilities": {"window": {"workDoneProgress": true}}}),
+        )
+        .await;
+    assert!(response.get("error").is_none(), "{response}");
+    client.notify("initialized", json!({})).await;
+    tokio::time::timeout(std::time::Duration::from_secs(60), async {
+        loop {
+            let message = client.read_message().await;
+            if message["method"] == "window/workDoneProgress/create" {
+                client.send(&json!({"jsonrpc": "2.0", "id": message["id"], "result": null})).await;
+            } else if message["method"] == "$/progress"
+                && message["params"]["token"] == "infill/indexing"
+                && message["params"]["value"]["kind"] == "end"
+            {
+                return;
+            }
+        }
+    })
+    .await
+    .expect("indexing finished");
+    let index = common::index_file_of(root.path());
+    assert!(
+        index.is_some(),
+        "no index of {} in the tests' cache {}",
+        root.path().display(),
+        common::test_cache_dir().display()
+    );
+    client.request("shutdown", Value::Null).await;
+    client.notify("exit", Value::Null).await;
+    let status = tokio::time::timeout(std::time::Duration::from_secs(10), child.wait())
+        .await
+        .expect("the server exits after `exit`")
+        .unwrap();
+    assert!(status.success(), "{status}");
+}

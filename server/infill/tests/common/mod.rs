@@ -5,7 +5,9 @@
 
 pub mod server;
 
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -123,13 +125,44 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Client<R, W> {
 /// A client on the stdio of the built binary.
 pub type StdioClient = Client<tokio::process::ChildStdout, tokio::process::ChildStdin>;
 
+/// The cache directory of the servers the tests start, instead of the user's
+/// (`~/.cache/infill`, or wherever `INFILL_CACHE_DIR` points): the on-disk index of a test's
+/// workspace and the explanations go here. It is `infill-cache/` in Cargo's scratch directory
+/// for integration tests (`target/tmp`), shared by the test binaries and kept between runs
+/// without growing: a test's index is named by its root, a temporary directory, and each save
+/// deletes the index files whose root is gone.
+pub fn test_cache_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("infill-cache");
+        std::fs::create_dir_all(&dir).expect("the tests' cache directory can be created");
+        dir
+    })
+}
+
+/// The on-disk index file of the workspace `root` in [`test_cache_dir`], if a server wrote one:
+/// the `.index` file that names the root (as given, or canonical).
+pub fn index_file_of(root: &Path) -> Option<PathBuf> {
+    let canonical = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    let names = [root.to_string_lossy().into_owned(), canonical.to_string_lossy().into_owned()];
+    let entries = std::fs::read_dir(test_cache_dir().join("index")).ok()?;
+    entries.filter_map(Result::ok).map(|entry| entry.path()).find(|path| {
+        path.extension().is_some_and(|extension| extension == "index")
+            && std::fs::read(path).is_ok_and(|bytes| {
+                names.iter().any(|name| bytes.windows(name.len()).any(|w| w == name.as_bytes()))
+            })
+    })
+}
+
 /// Starts the built `infill` binary with `args` and `envs` (the model defaults to a path that does
-/// not exist; logs are off), killed when dropped, and a client on its stdio.
+/// not exist; the cache is [`test_cache_dir`]; logs are off), killed when dropped, and a client
+/// on its stdio.
 pub fn spawn_binary(args: &[&str], envs: &[(&str, &str)]) -> (tokio::process::Child, StdioClient) {
     let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_infill"));
     command
         .args(args)
         .env("INFILL_MODEL", "/nonexistent/model.gguf")
+        .env("INFILL_CACHE_DIR", test_cache_dir())
         .env("INFILL_LOG", "warn")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

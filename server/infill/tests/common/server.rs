@@ -1,7 +1,7 @@
 //! The in-process server for protocol tests: the real service over an in-memory pipe, with a
 //! scripted engine, and the requests most tests send.
 
-use std::sync::Arc;
+use std::sync::{Arc, Once};
 use std::time::Duration;
 
 use infill::config::Config;
@@ -14,7 +14,31 @@ use super::Client;
 
 pub type TestClient = Client<ReadHalf<DuplexStream>, WriteHalf<DuplexStream>>;
 
+/// Points the servers of this test process at [`super::test_cache_dir`]: sets
+/// `INFILL_CACHE_DIR` once, before the first server starts. The model tests still find the
+/// user's fetched model: `INFILL_TEST_MODEL` is set first to where the real cache holds it,
+/// unless it is set already.
+pub fn isolate_cache() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let dir = super::test_cache_dir();
+        let model = std::env::var_os("INFILL_TEST_MODEL")
+            .unwrap_or_else(|| infill_engine::models::default_model_path().into_os_string());
+        set_env("INFILL_TEST_MODEL", model);
+        set_env("INFILL_CACHE_DIR", dir.as_os_str().to_owned());
+    });
+}
+
+#[allow(unsafe_code)]
+fn set_env(key: &str, value: std::ffi::OsString) {
+    // SAFETY: called once per process, from `isolate_cache`; the other threads of the test
+    // harness read the environment only through `std::env`, whose lock orders those reads
+    // with this write.
+    unsafe { std::env::set_var(key, value) };
+}
+
 pub fn start(engine: EngineSource) -> TestClient {
+    isolate_cache();
     let (client_side, server_side) = tokio::io::duplex(1 << 20);
     let (server_read, server_write) = tokio::io::split(server_side);
     let (client_read, client_write) = tokio::io::split(client_side);
@@ -62,6 +86,7 @@ pub async fn wait_until_generating(engine: &ScriptedEngine) {
 
 /// [`start`] with a configuration of the test's own (a model path, budgets).
 pub fn start_with(config: Config, engine: EngineSource) -> TestClient {
+    isolate_cache();
     let (client_side, server_side) = tokio::io::duplex(1 << 20);
     let (server_read, server_write) = tokio::io::split(server_side);
     let (client_read, client_write) = tokio::io::split(client_side);

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod server;
+pub mod workspace;
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;

@@ -32,3 +32,5 @@ for model in "$q8" "$q41"; do
   "$bench" "$model" speed --runs "$runs" | grep -E '"measure":"(speed|load)"'
   $peer speed "$model" --runs "$runs" --json | grep summary
 done
+echo "## copy-heavy output (an edit's), Q8_0: decoding without and with prompt-lookup drafts"
+"$bench" "$q8" edit --runs "$runs" | grep '"measure":"edit"'

@@ -1,7 +1,7 @@
 //! Engine benchmarks for docs/benchmarks.md (not a test): prompt and decode speed, time to first
 //! token cold and warm, the typing trace, and memory. Prints one JSON object per measurement.
 //!
-//! cargo run --release -p infill-engine --example engine_bench -- MODEL.gguf speed|ttft|trace|cancel [--runs N] [--prompt-file F] [--dtype auto|f32|f16|bf16] [--base-chars N]
+//! cargo run --release -p infill-engine --example engine_bench -- MODEL.gguf speed|ttft|trace|cancel|edit [--runs N] [--prompt-file F] [--dtype auto|f32|f16|bf16] [--base-chars N]
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -73,8 +73,19 @@ fn unique() -> u128 {
 }
 
 async fn run(engine: &LocalEngine, prompt: &str, max_tokens: usize, stop: &[&str]) -> Timed {
+    run_with(engine, prompt, max_tokens, stop, false).await
+}
+
+async fn run_with(
+    engine: &LocalEngine,
+    prompt: &str,
+    max_tokens: usize,
+    stop: &[&str],
+    draft_from_prompt: bool,
+) -> Timed {
     let mut request = GenerateRequest::completion(prompt, max_tokens);
     request.stop = stop.iter().map(|s| s.to_string()).collect();
+    request.draft_from_prompt = draft_from_prompt;
     let started = Instant::now();
     let mut generation = engine.generate(request);
     let mut first = None;
@@ -272,6 +283,60 @@ async fn main() {
                     "prompt_idle_p50_ms": percentile(&mut prompt_idle_ms.clone(), 50.0),
                     "prompt_idle_max_ms": prompt_idle_ms.iter().cloned().fold(0.0, f64::max),
                     "resumed_from_tokens_median": median(&mut resumed)})
+            );
+        }
+        "edit" => {
+            // Copy-heavy output, as an edit's: the prompt holds a stretch of the file, then
+            // starts the same stretch again with one name changed; the model goes on copying.
+            // Each run decodes the same prompt without and with prompt-lookup drafting (a new
+            // first line keeps each pair's prompt cold; the pair shares it, so both decode from
+            // the same cached prompt).
+            let body = cut_to_tokens(&engine, &source, 700).await;
+            let lines: Vec<&str> = body.lines().collect();
+            let start = lines.len() / 3;
+            let original = lines[start..].join("\n");
+            let renamed = original.replace("cache", "store");
+            let head: String = renamed.lines().take(3).collect::<Vec<_>>().join("\n");
+            let mut plain_rates = Vec::new();
+            let mut drafted_rates = Vec::new();
+            let mut identical = 0;
+            let stats_before = infill_engine::prompt_lookup_stats();
+            for run_index in 0..runs {
+                let prompt = format!(
+                    "// run {run_index} {}\n// Before:\n{original}\n// After (every `cache` renamed to `store`):\n{head}\n",
+                    unique()
+                );
+                // Warm the prompt so that both arms measure decoding only.
+                run_with(&engine, &prompt, 1, &[], false).await;
+                let plain = run_with(&engine, &prompt, 128, &[], false).await;
+                let drafted = run_with(&engine, &prompt, 128, &[], true).await;
+                let rate = |t: &Timed| {
+                    t.generated.saturating_sub(1) as f64 / (t.total - t.first).as_secs_f64()
+                };
+                plain_rates.push(rate(&plain));
+                drafted_rates.push(rate(&drafted));
+                identical += usize::from(plain.text == drafted.text);
+                if std::env::var_os("INFILL_BENCH_SHOW").is_some() {
+                    eprintln!("--- plain\n{}\n--- drafted\n{}", plain.text, drafted.text);
+                }
+            }
+            let stats = infill_engine::prompt_lookup_stats();
+            let drafted = stats.drafted - stats_before.drafted;
+            let accepted = stats.accepted - stats_before.accepted;
+            let steps = stats.steps - stats_before.steps;
+            let produced = stats.produced - stats_before.produced;
+            let plain = median(&mut plain_rates);
+            let with_lookup = median(&mut drafted_rates);
+            println!(
+                "{}",
+                serde_json::json!({"measure": "edit", "runs": runs,
+                    "decode_tok_per_s": plain,
+                    "decode_tok_per_s_prompt_lookup": with_lookup,
+                    "speedup": with_lookup / plain,
+                    "verify_steps": steps, "drafted": drafted, "accepted": accepted,
+                    "acceptance": accepted as f64 / drafted.max(1) as f64,
+                    "tokens_per_verify_step": produced as f64 / steps.max(1) as f64,
+                    "identical_outputs": identical})
             );
         }
         other => panic!("unknown mode {other}; {usage}"),

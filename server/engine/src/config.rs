@@ -34,6 +34,9 @@ pub struct LocalEngineConfig {
     pub draft_path: Option<PathBuf>,
     /// Tokens the draft model proposes per step.
     pub speculative_gamma: usize,
+    /// Prompt-lookup speculation for requests that copy their input (edits): tokens drafted
+    /// from the prompt, verified in one forward pass. Used when no draft model is set.
+    pub prompt_lookup: bool,
 }
 
 impl Default for LocalEngineConfig {
@@ -50,6 +53,7 @@ impl Default for LocalEngineConfig {
             paged_attention: None,
             draft_path: None,
             speculative_gamma: 4,
+            prompt_lookup: true,
         }
     }
 }

@@ -30,6 +30,9 @@ pub use config::{
 };
 #[cfg(feature = "mistralrs")]
 pub use local::LocalEngine;
+/// Counters of prompt-lookup speculation in this process: steps, drafted and accepted tokens.
+#[cfg(feature = "mistralrs")]
+pub use mistralrs_core::{PromptLookupStats, prompt_lookup_stats};
 #[cfg(feature = "remote")]
 pub use remote::RemoteEngine;
 pub use scripted::{ScriptedEngine, ScriptedReply};
@@ -88,6 +91,10 @@ pub struct GenerateRequest {
     /// Where the useful output ends, judged on the output so far after every token (a caller
     /// that keeps only part of the output stops decoding there instead of at `max_tokens`).
     pub cut: Option<OutputCut>,
+    /// Draft tokens from the prompt and verify them in one forward pass (prompt-lookup
+    /// speculation), where the engine does it: for outputs that copy much of their input, such
+    /// as edits. The output is the same either way; only its speed changes.
+    pub draft_from_prompt: bool,
 }
 
 /// A caller's rule for where the output it will use ends: given the output so far, `Some(end)`
@@ -133,6 +140,7 @@ impl GenerateRequest {
             top_p: None,
             seed: Some(0),
             cut: None,
+            draft_from_prompt: false,
         }
     }
 

@@ -10,6 +10,7 @@
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use futures::future::BoxFuture;
@@ -17,8 +18,9 @@ use mistralrs::{Model, TextMessageRole, TextMessages};
 use mistralrs_core::{
     AutoDeviceMapParams, Constraint, DefaultSchedulerMethod, DeviceMapSetting, GGUFLoaderBuilder,
     GGUFSpecificConfig, MemoryGpuConfig, MistralRsBuilder, ModelDType, NormalRequest,
-    PagedAttentionConfig, PagedCacheType, Request, RequestMessage, Response, SamplingParams,
-    SchedulerConfig, SpeculativeConfig, SpeculativePipeline, StopTokens, TokenSource,
+    PagedAttentionConfig, PagedCacheType, PromptLookupConfig, PromptLookupPipeline, Request,
+    RequestMessage, Response, SamplingParams, SchedulerConfig, SpeculativeConfig,
+    SpeculativePipeline, StopTokens, TokenSource,
 };
 use tokio::sync::{Mutex, OwnedMutexGuard, mpsc};
 
@@ -34,6 +36,8 @@ pub struct LocalEngine {
     model: Arc<Model>,
     capabilities: Capabilities,
     gate: Arc<Mutex<()>>,
+    /// Prompt-lookup drafting on or off for the next request (`None`: not in the pipeline).
+    lookup: Option<Arc<AtomicBool>>,
 }
 
 impl std::fmt::Debug for LocalEngine {
@@ -146,10 +150,17 @@ impl LocalEngine {
             .await
             .map_err(backend)?
             .map_err(|e| EngineError::Unavailable(format!("cannot load the model: {e:#}")))?;
+        let mut lookup = None;
         let (pipeline, name): (
             Arc<tokio::sync::Mutex<dyn mistralrs_core::Pipeline + Send + Sync>>,
             String,
         ) = match &config.draft_path {
+            None if config.prompt_lookup => {
+                let pipeline = PromptLookupPipeline::new(target, PromptLookupConfig::default())
+                    .map_err(backend)?;
+                lookup = Some(pipeline.switch());
+                (Arc::new(tokio::sync::Mutex::new(pipeline)), "mistral.rs".into())
+            }
             None => (target, "mistral.rs".into()),
             Some(draft_path) => {
                 check_model_file(draft_path)
@@ -185,6 +196,7 @@ impl LocalEngine {
             model: Arc::new(Model::new(runner)),
             capabilities: Capabilities { name, context_length, family, chat, prefix_cache: true },
             gate: Arc::new(Mutex::new(())),
+            lookup,
         })
     }
 
@@ -252,6 +264,7 @@ fn chunk_text(response: Response) -> Result<(String, bool), EngineError> {
 
 struct Run {
     model: Arc<Model>,
+    lookup: Option<Arc<AtomicBool>>,
     request: GenerateRequest,
     context_length: usize,
     events: mpsc::Sender<GenerateEvent>,
@@ -299,6 +312,10 @@ impl Run {
         );
         normal.is_streaming = true;
         normal.constraint = Constraint::None;
+        // Requests run one at a time (the gate), so the switch holds for this one's steps.
+        if let Some(switch) = &self.lookup {
+            switch.store(self.request.draft_from_prompt, Ordering::Relaxed);
+        }
         runner
             .get_sender(None)
             .map_err(backend)?
@@ -402,6 +419,7 @@ impl Engine for LocalEngine {
         let (events, receiver) = mpsc::channel(64);
         let run = Run {
             model: Arc::clone(&self.model),
+            lookup: self.lookup.clone(),
             request,
             context_length: self.capabilities.context_length,
             events,

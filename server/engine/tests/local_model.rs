@@ -173,6 +173,7 @@ async fn chats_with_the_models_template() {
         top_p: None,
         seed: Some(0),
         cut: None,
+        draft_from_prompt: false,
     };
     let done = engine.generate(chat).collect().await.unwrap();
     assert!(!done.text.trim().is_empty(), "{done:?}");
@@ -245,4 +246,36 @@ async fn loading_and_generating_opens_no_socket() {
         })
         .collect();
     assert!(other.is_empty(), "the engine holds sockets: {other:?} (all: {sockets:?})");
+}
+
+/// Prompt-lookup speculation with the real model: an output that copies its prompt (as an
+/// edit's does) is decoded from drafts the target verifies several at a time, and greedy
+/// decoding gives the text it gives without drafting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prompt_lookup_drafts_from_the_prompt_and_keeps_the_greedy_output() {
+    let _serial = SERIAL.lock().await;
+    let Some(engine) = engine().await else { return };
+    let mut source = String::from("<file_sep>src/inventory.py\n");
+    for i in 0..6 {
+        source.push_str(&format!(
+            "def restock_item_{i}(inventory, item, amount):\n    \"\"\"Adds amount units of item.\"\"\"\n    inventory[item] = inventory.get(item, 0) + amount\n    return inventory[item]\n\n\n"
+        ));
+    }
+    let prompt = format!("{source}<file_sep>src/inventory_copy.py\ndef restock_item_0(");
+    let generate = |draft_from_prompt: bool| {
+        let mut request = GenerateRequest::completion(prompt.clone(), 64);
+        request.draft_from_prompt = draft_from_prompt;
+        engine.generate(request).collect()
+    };
+    let plain = generate(false).await.unwrap();
+    let before = infill_engine::prompt_lookup_stats();
+    let drafted = generate(true).await.unwrap();
+    let after = infill_engine::prompt_lookup_stats();
+    assert!(after.steps > before.steps, "no verification step ran: {after:?}");
+    assert!(after.accepted > before.accepted, "no drafted token was accepted: {after:?}");
+    assert_eq!(drafted.text, plain.text);
+    // Drafting is per request: a completion without it runs no verification step.
+    let steps = infill_engine::prompt_lookup_stats().steps;
+    generate(false).await.unwrap();
+    assert_eq!(infill_engine::prompt_lookup_stats().steps, steps);
 }

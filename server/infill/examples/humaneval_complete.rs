@@ -336,6 +336,7 @@ async fn complete_naive(engine: &Arc<dyn Engine>, options: &Options, prefix: &st
         top_p: None,
         seed: Some(0),
         cut: None,
+        draft_from_prompt: false,
     };
     let started = Instant::now();
     let result = engine.generate(request).collect().await;

@@ -124,6 +124,8 @@ pub use pipeline::{
     MultimodalLoaderType, MultimodalPromptPrefixer, MultimodalSpecificConfig, NormalLoader,
     NormalLoaderBuilder, NormalLoaderType, NormalSpecificConfig, Phi2Loader, Phi3Loader,
     Phi3VLoader, Qwen2Loader, SpeculativeConfig, SpeculativeLoader, SpeculativePipeline,
+    // Infill patch: prompt-lookup speculative decoding.
+    lookup_draft, prompt_lookup_stats, PromptLookupConfig, PromptLookupPipeline, PromptLookupStats,
     SpeechLoader, SpeechPipeline, Starcoder2Loader, SupportedModality, TokenSource,
     UQFF_MULTI_FILE_DELIMITER,
 };

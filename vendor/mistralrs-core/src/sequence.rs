@@ -780,6 +780,12 @@ impl Sequence {
         self.token_offset
     }
 
+    /// Infill patch: prompt-lookup verification runs its tokens as a prompt at the cache's end
+    /// and must not shift their positions by the prefix-cache hit of the sequence's prompt.
+    pub(crate) fn set_token_offset(&mut self, offset: usize) {
+        self.token_offset = offset;
+    }
+
     /// Get the number of prefix tokens that are cached (KV already computed).
     /// These tokens should be skipped during prefill.
     pub fn prefix_cache_len(&self) -> usize {

@@ -281,6 +281,7 @@ pub(crate) async fn ask(
         top_p: None,
         seed: Some(0),
         cut: None,
+        draft_from_prompt: true,
     };
     Ok(engine.generate(request).collect().await?.text)
 }

@@ -403,6 +403,7 @@ impl Completer {
             seed: Some(0),
             cut: (settings.stop_at_cut && settings.postprocess && *shape == Shape::MultiLine)
                 .then(|| cut_rule(input, *shape, postprocess_config(&settings))),
+            draft_from_prompt: false,
         }
     }
 

@@ -90,6 +90,7 @@ fn options(body: &Value, input: PromptInput, stop: Vec<String>) -> Result<Genera
         top_p: number(options, "top_p")?.map(|p| p as f32),
         seed: options.get("seed").and_then(Value::as_u64),
         cut: None,
+        draft_from_prompt: false,
     })
 }
 

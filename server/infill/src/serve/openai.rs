@@ -73,6 +73,7 @@ fn sampling(
         top_p: number(body, "top_p")?.map(|p| p as f32),
         seed: body.get("seed").and_then(Value::as_u64),
         cut: None,
+        draft_from_prompt: false,
     })
 }
 

@@ -15,6 +15,7 @@ mod multimodal;
 mod normal;
 mod paths;
 mod processing;
+mod prompt_lookup;
 mod response;
 mod sampling;
 mod speculative;
@@ -92,6 +93,9 @@ pub(crate) use processing::{
     apply_chat_template, BasicProcessor, MessagesAction, Processor, ProcessorCreator,
 };
 use rand_isaac::Isaac64Rng;
+pub use prompt_lookup::{
+    lookup_draft, prompt_lookup_stats, PromptLookupConfig, PromptLookupPipeline, PromptLookupStats,
+};
 pub use speculative::{SpeculativeConfig, SpeculativeLoader, SpeculativePipeline};
 pub use speech::{SpeechLoader, SpeechPipeline};
 use std::any::Any;

@@ -163,12 +163,6 @@ pub fn gemm_q4k(
 ) -> Result<(), ShapeError> {
     let kb = blocks(k, QK_K)?;
     check((m, n, kb), lhs.len(), rhs.len(), dst.len())?;
-    #[cfg(target_arch = "x86_64")]
-    if isa() == Isa::Avx512Vnni {
-        let wide = q4k::x86::widen(lhs);
-        drive((m, n), dst, 2, |t, out| q4k::x86::run_vnni(kb, lhs, &wide, rhs, t, out));
-        return Ok(());
-    }
     let kernel = q4k::kernel(isa());
     drive((m, n), dst, kernel.cols, |t, out| (kernel.run)(kb, lhs, rhs, t, out));
     Ok(())

@@ -4,6 +4,8 @@ use crate::{BlockQ4K, BlockQ8K, Isa, Kernel, Tile};
 
 pub(crate) fn kernel(isa: Isa) -> Kernel<BlockQ8K, BlockQ4K> {
     match isa {
+        // AVX-512 VNNI runs the AVX2 tile too: a `vpdpwssd` tile on 16-bit values pre-scaled per
+        // sub-block measured slower (44 vs 75 GOP/s at 32 × 8960 × 1536, benches/gemm.rs).
         #[cfg(target_arch = "x86_64")]
         Isa::Avx512Vnni | Isa::Avx2 => Kernel { cols: 2, run: x86::run_avx2 },
         _ => Kernel { cols: 4, run: portable },
@@ -61,131 +63,12 @@ fn portable(kb: usize, lhs: &[BlockQ8K], rhs: &[BlockQ4K], t: Tile, out: &mut [f
 }
 
 #[cfg(target_arch = "x86_64")]
-pub(crate) mod x86 {
+mod x86 {
     use std::arch::x86_64::*;
 
     use super::{min_sum, scales_mins};
     use crate::x86::{hsum, load32};
     use crate::{BlockQ4K, BlockQ8K, Tile};
-
-    /// The activations as 16-bit integers, row after row (`m × k`): the operand of the
-    /// AVX-512 VNNI tile's `vpdpwssd`.
-    pub(crate) fn widen(lhs: &[BlockQ8K]) -> Vec<i16> {
-        lhs.iter().flat_map(|block| block.qs.iter().map(|&q| q as i16)).collect()
-    }
-
-    /// As [`run_avx2`], with AVX-512 VNNI: `wide` holds the activations widened by [`widen`].
-    pub(crate) fn run_vnni(
-        kb: usize,
-        lhs: &[BlockQ8K],
-        wide: &[i16],
-        rhs: &[BlockQ4K],
-        t: Tile,
-        out: &mut [f32],
-    ) {
-        macro_rules! go {
-            ($r:literal, $c:literal) => {
-                // SAFETY: `gemm_q4k` calls this only on CPUs with AVX-512 VNNI (and AVX2).
-                unsafe { tile_vnni::<$r, $c>(kb, lhs, wide, rhs, t, out) }
-            };
-        }
-        match (t.rows, t.cols) {
-            (4, 2) => go!(4, 2),
-            (4, 1) => go!(4, 1),
-            (3, 2) => go!(3, 2),
-            (3, 1) => go!(3, 1),
-            (2, 2) => go!(2, 2),
-            (2, 1) => go!(2, 1),
-            (1, 2) => go!(1, 2),
-            (1, 1) => go!(1, 1),
-            _ => super::portable(kb, lhs, rhs, t, out),
-        }
-    }
-
-    /// `R` × `C` with AVX-512 VNNI: each 32-value sub-block of a weight column is unpacked to
-    /// 16-bit integers already multiplied by its scale (≤ 15 × 63), once for all `R` rows; one
-    /// `vpdpwssd` per pair and sub-block then adds 32 products (the activations are widened once
-    /// per product by the caller). The minimums' part is accumulated in eight lanes.
-    #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
-    fn tile_vnni<const R: usize, const C: usize>(
-        kb: usize,
-        lhs: &[BlockQ8K],
-        wide: &[i16],
-        rhs: &[BlockQ4K],
-        t: Tile,
-        out: &mut [f32],
-    ) {
-        const K: usize = crate::QK_K;
-        let a: [&[BlockQ8K]; R] = std::array::from_fn(|r| &lhs[(t.r0 + r) * kb..][..kb]);
-        let a16: [&[i16]; R] = std::array::from_fn(|r| &wide[(t.r0 + r) * kb * K..][..kb * K]);
-        let w: [&[BlockQ4K]; C] = std::array::from_fn(|c| &rhs[(t.c0 + c) * kb..][..kb]);
-        let low = _mm256_set1_epi8(0x0F);
-        let mut acc = [[_mm512_setzero_ps(); C]; R];
-        let mut min_acc = [[_mm256_setzero_ps(); C]; R];
-        for b in 0..kb {
-            let mut scales = [[0u8; 8]; C];
-            let mut mins = [_mm256_setzero_si256(); C];
-            for c in 0..C {
-                let (s, m) = scales_mins(&w[c][b].scales);
-                scales[c] = s;
-                let m: [i32; 8] = m.map(i32::from);
-                // SAFETY: eight i32s.
-                mins[c] = unsafe { _mm256_loadu_si256(m.as_ptr() as *const __m256i) };
-            }
-            let mut isum = [[_mm512_setzero_si512(); C]; R];
-            for j in 0..8 {
-                let mut w16 = [_mm512_setzero_si512(); C];
-                for c in 0..C {
-                    // SAFETY: 32 of the block's 128 value bytes.
-                    let q = unsafe { load32(w[c][b].qs[32 * (j / 2)..].as_ptr()) };
-                    let nibbles = if j % 2 == 0 {
-                        _mm256_and_si256(q, low)
-                    } else {
-                        _mm256_and_si256(_mm256_srli_epi16(q, 4), low)
-                    };
-                    w16[c] = _mm512_mullo_epi16(
-                        _mm512_cvtepu8_epi16(nibbles),
-                        _mm512_set1_epi16(scales[c][j] as i16),
-                    );
-                }
-                for r in 0..R {
-                    // SAFETY: 32 of the row's widened values (64 bytes) inside `a16[r]`.
-                    let x = unsafe {
-                        _mm512_loadu_si512(a16[r][b * K + 32 * j..].as_ptr() as *const __m512i)
-                    };
-                    for c in 0..C {
-                        isum[r][c] = _mm512_dpwssd_epi32(isum[r][c], w16[c], x);
-                    }
-                }
-            }
-            for r in 0..R {
-                let y = &a[r][b];
-                let pairs: [i32; 8] =
-                    std::array::from_fn(|j| y.bsums[2 * j] as i32 + y.bsums[2 * j + 1] as i32);
-                // SAFETY: eight i32s.
-                let pairs = unsafe { _mm256_loadu_si256(pairs.as_ptr() as *const __m256i) };
-                for c in 0..C {
-                    let x = &w[c][b];
-                    acc[r][c] = _mm512_fmadd_ps(
-                        _mm512_cvtepi32_ps(isum[r][c]),
-                        _mm512_set1_ps(x.d.to_f32() * y.d),
-                        acc[r][c],
-                    );
-                    min_acc[r][c] = _mm256_fmadd_ps(
-                        _mm256_cvtepi32_ps(_mm256_mullo_epi32(mins[c], pairs)),
-                        _mm256_set1_ps(x.dmin.to_f32() * y.d),
-                        min_acc[r][c],
-                    );
-                }
-            }
-        }
-        for r in 0..R {
-            for c in 0..C {
-                // SAFETY: AVX is enabled in this function.
-                out[r * C + c] = _mm512_reduce_add_ps(acc[r][c]) - unsafe { hsum(min_acc[r][c]) };
-            }
-        }
-    }
 
     pub(super) fn run_avx2(
         kb: usize,

@@ -149,3 +149,189 @@ fn incremental_matches_full_after_random_edits() {
     }
     assert!(spliced > 400, "incremental path taken only {spliced} times");
 }
+
+/// Rust shaped like the files whose updates were slowest: a macro whose token tree holds many
+/// items, hundreds of flat constants, a trait whose methods carry long doc comments separated by
+/// blank lines, and a macro call with one huge token tree of signatures.
+fn large_rust_source() -> String {
+    let mut out = String::from("use crate::prelude::*;\nuse crate::{\n    a::b,\n    c,\n};\n\n");
+    out.push_str("pub type wchar_t = i32;\n\ns! {\n");
+    for i in 0..12 {
+        out.push_str(&format!(
+            "    pub struct stat{i} {{\n        pub st_dev: dev_t,\n        __pad{i}: [c_int; 2],\n    }}\n\n"
+        ));
+    }
+    out.push_str("}\n\n");
+    for i in 0..60 {
+        out.push_str(&format!("pub const SYS_call_{i}: c_long = {i};\n"));
+        if i % 17 == 16 {
+            out.push_str("\n// Group.\n");
+        }
+    }
+    // Blank lines holding spaces: a line break typed into one detaches the comment above.
+    for i in 0..8 {
+        out.push_str(&format!(
+            "\n// About f{i}.\n    \nfn f{i}() {{}}\n/// Doc {i}.\n  \n  \nfn g{i}() {{}}\n"
+        ));
+    }
+    out.push_str("\n/// A real number.\n#[allow(dead_code)]\npub trait Real: Copy {\n");
+    for i in 0..15 {
+        out.push_str(&format!(
+            "    /// Returns value {i}.\n    ///\n    /// ```\n    /// let x = {i};\n    /// ```\n    fn value_{i}(self) -> Self;\n\n"
+        ));
+    }
+    out.push_str("}\n\nimpl<T: Float> Real for T {\n    forward! {\n");
+    for i in 0..15 {
+        out.push_str(&format!("        Float::value_{i}(self) -> Self;\n"));
+    }
+    out.push_str("    }\n}\n\nimpl Simd128 {\n    delegate!({\n");
+    for i in 0..40 {
+        out.push_str(&format!("        unsafe fn v128_load{i}(m: *const u8) -> v128;\n"));
+    }
+    out.push_str("    });\n\n    /// Docs.\n    #[inline(always)]\n    pub fn is_available() -> bool {\n        true\n    }\n}\n");
+    out
+}
+
+/// Python with decorators, docstrings and blank lines that attach or detach comments.
+const LARGE_PYTHON: &str = "import os\nfrom .util import helper\n\n# Leading comment.\n    \n\nclass Base:\n    \"\"\"Doc.\"\"\"\n\n    # About run.\n    def run(self):\n        return helper(self)\n\n    @property\n    # Between.\n    def name(self):\n        return 'x'\n\n\n# Detached?\n  \ndef main():\n    b = Base()\n    return b.run()\n\n\n@decorator\ndef other():\n    pass\n";
+
+/// A chain of small edits (each applied to the previous result, as keystrokes are): after each,
+/// the spliced symbols equal a full extraction of the new text, and splicing is the usual path.
+#[test]
+fn incremental_matches_full_over_chains_of_edits_in_large_files() {
+    let registry = LanguageRegistry::builtin();
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    let inserts = ["x", "\n", " ", "/", "#", "!", "_", "\n\n", "//", "(", "{", "}", "\"", "'"];
+    let rust = large_rust_source();
+    for (name, source) in [("big.rs", rust.as_str()), ("big.py", LARGE_PYTHON)] {
+        let language = registry.for_path(std::path::Path::new(name)).expect("language");
+        let mut parser = Parser::new();
+        parser.set_language(&language.ts_language().unwrap()).unwrap();
+        let (mut spliced, mut edits) = (0, 0);
+        for _chain in 0..6 {
+            let mut old_text = source.to_string();
+            let mut old_tree = parser.parse(&old_text, None).unwrap();
+            let mut old_symbols = extract::extract(&language, &old_tree, &old_text);
+            for _ in 0..60 {
+                let mut at = next(old_text.len());
+                while !old_text.is_char_boundary(at) {
+                    at -= 1;
+                }
+                let mut new_text = old_text.clone();
+                let (old_end, new_end) = if next(3) == 0 && at < old_text.len() {
+                    let len = old_text[at..].chars().next().unwrap().len_utf8();
+                    new_text.replace_range(at..at + len, "");
+                    (at + len, at)
+                } else {
+                    let insert = inserts[next(inserts.len())];
+                    new_text.insert_str(at, insert);
+                    (at, at + insert.len())
+                };
+                let edit = InputEdit {
+                    start_byte: at,
+                    old_end_byte: old_end,
+                    new_end_byte: new_end,
+                    start_position: point_at(old_text.as_bytes(), at),
+                    old_end_position: point_at(old_text.as_bytes(), old_end),
+                    new_end_position: point_at(new_text.as_bytes(), new_end),
+                };
+                let mut edited = old_tree.clone();
+                edited.edit(&edit);
+                let new_tree = parser.parse(&new_text, Some(&edited)).unwrap();
+                let full = extract::extract(&language, &new_tree, &new_text);
+                let changed: Vec<_> = edited.changed_ranges(&new_tree).collect();
+                edits += 1;
+                let symbols = match extract::extract_incremental(
+                    &language,
+                    &new_tree,
+                    &new_text,
+                    &old_symbols,
+                    &old_text,
+                    &edit,
+                    &changed,
+                ) {
+                    Some(incremental) => {
+                        spliced += 1;
+                        assert_eq!(
+                            summary(&incremental),
+                            summary(&full),
+                            "{name}: edit at {at} ({old_end}->{new_end}) gave a different result:\n{new_text}"
+                        );
+                        assert_eq!(incremental.tokens, full.tokens);
+                        assert_eq!(incremental.def_index, full.def_index);
+                        incremental
+                    }
+                    None => full,
+                };
+                old_text = new_text;
+                old_tree = new_tree;
+                old_symbols = symbols;
+            }
+        }
+        assert!(spliced * 10 >= edits * 8, "{name}: spliced only {spliced} of {edits} edits");
+    }
+}
+
+/// The index after a series of one-character edits through `update_file` (incremental reparse
+/// and splice) reports the same file as a fresh index of the final text.
+#[test]
+fn index_updates_match_a_fresh_index() {
+    use infill_context::WorkspaceIndex;
+    let dir = tempfile::tempdir().unwrap();
+    let root = std::fs::canonicalize(dir.path()).unwrap();
+    let path = root.join("src/big.rs");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let source = large_rust_source();
+    std::fs::write(&path, &source).unwrap();
+    std::fs::write(root.join("src/prelude.rs"), "pub fn helper() {}\n").unwrap();
+    let index = WorkspaceIndex::default();
+    index.index_root(&root, &Default::default(), &|_, _| {});
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = move |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    let mut text = source.clone();
+    index.update_file(&path, &text);
+    for step in 0..120 {
+        let mut at = next(text.len());
+        while !text.is_char_boundary(at) {
+            at -= 1;
+        }
+        if next(4) == 0 && at < text.len() {
+            text.remove(at);
+        } else {
+            text.insert(at, ['x', '\n', ' ', '/', '_'][next(5)]);
+        }
+        assert!(index.update_file(&path, &text));
+        if step % 10 != 9 {
+            continue;
+        }
+        let fresh = WorkspaceIndex::default();
+        fresh.index_root(&root, &Default::default(), &|_, _| {});
+        fresh.update_file(&path, &text);
+        let updated = serde_json::to_value(index.file_info(&path).unwrap()).unwrap();
+        let expected = serde_json::to_value(fresh.file_info(&path).unwrap()).unwrap();
+        assert_eq!(updated, expected, "after edit {step} at {at}:\n{text}");
+        for name in ["value_3", "stat4", "SYS_call_20", "v128_load7", "is_available", "helper"] {
+            let found = |index: &WorkspaceIndex| {
+                let mut found: Vec<_> = index
+                    .definitions_named(name)
+                    .into_iter()
+                    .map(|def| (def.path, def.start_line, def.byte_range))
+                    .collect();
+                found.sort();
+                (found, index.files_mentioning(name))
+            };
+            assert_eq!(found(&index), found(&fresh), "{name} after edit {step}");
+        }
+    }
+}

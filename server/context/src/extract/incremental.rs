@@ -11,10 +11,11 @@ use super::imports::imports;
 use super::query::{collect, combined_query};
 use super::types::{Definition, FileSymbols, Import, index_names};
 
-/// Re-extracts after one edit, touching only the top-level items the edit intersects: symbols
-/// before them are kept, symbols after them are shifted. Returns `None` when a full extraction
-/// is needed instead (large edits, a definition whose decorations straddle the edited region,
-/// a package declaration nearby, no combined query).
+/// Re-extracts after one edit, touching only the smallest run of sibling nodes that holds the
+/// edit (see [`edited_region`]): symbols before it are kept, symbols after it are shifted, the
+/// definitions enclosing it grow. Returns `None` when a full extraction is needed instead (large
+/// edits, an import the query sees straddling the region, a package declaration nearby, no
+/// combined query).
 pub fn extract_incremental(
     language: &Language,
     tree: &Tree,
@@ -26,16 +27,13 @@ pub fn extract_incremental(
 ) -> Option<FileSymbols> {
     let query = combined_query(language)?;
     let root = tree.root_node();
-    let (start, end) = edited_region(root, edit, changed);
+    let shift = Shift::of(edit);
+    let (start, end) = edited_region(root, edit, changed, old, old_text.len(), shift)?;
     if end - start > 64 * 1024 || (end - start) * 2 > text.len().max(1) {
         return None;
     }
-    let shift = Shift::of(edit);
     let old_start = start;
     let old_end = (end as isize - shift.bytes) as usize;
-    if old_end < old_start || old_end > old_text.len() {
-        return None;
-    }
     if old.packages.iter().any(|package| old_text[old_start..old_end].contains(package.as_str())) {
         return None;
     }
@@ -94,50 +92,162 @@ impl Shift {
 
 /// The byte range (in the new text) to re-extract: start from the root's children that the edit
 /// or a syntactic change (`changed`: the old and new trees' changed ranges, e.g. error recovery
-/// swallowing a neighbour) touches, plus the item after a touched comment/attribute (its doc
-/// comment belongs to it). While a single child holds all of it, descend into that child, so an
-/// edit inside one method of a large class re-extracts that method only.
+/// swallowing a neighbour) touches, plus the items whose doc comments or attributes could change
+/// (see [`children_region`]). While a single child holds all of it, descend into that child, so
+/// an edit inside one method of a large class, or inside one item of a macro's token tree,
+/// re-extracts that part only. A level whose region an old definition or import straddles (the
+/// edit is in its name or header, not inside its body) is not descended into; when even the top
+/// level's region is straddled, the region grows to cover the straddling symbol and the search
+/// starts over. `None` when no region splices cleanly.
 fn edited_region(
     root: Node<'_>,
     edit: &InputEdit,
     changed: &[tree_sitter::Range],
-) -> (usize, usize) {
+    old: &FileSymbols,
+    old_len: usize,
+    shift: Shift,
+) -> Option<(usize, usize)> {
     let (mut touch_start, mut touch_end) = (edit.start_byte, edit.new_end_byte);
     for range in changed {
         touch_start = touch_start.min(range.start_byte);
         touch_end = touch_end.max(range.end_byte);
     }
-    let mut parent = root;
-    loop {
-        let (mut start, mut end) = (touch_start, touch_end);
-        let mut walker = parent.walk();
-        let mut extend_next = false;
-        let mut touched = Vec::new();
-        for child in parent.children(&mut walker) {
-            let touches = child.end_byte() >= touch_start && child.start_byte() <= touch_end;
-            if touches || extend_next {
-                start = start.min(child.start_byte());
-                end = end.max(child.end_byte());
-                touched.push(child);
-                extend_next = touches && is_decoration(child.kind());
-                if !touches && !is_decoration(child.kind()) {
-                    break;
+    // A few rounds of growing: each swallows at least one more straddling symbol.
+    let mut levels = Vec::new();
+    for _ in 0..4 {
+        levels.clear();
+        let mut parent = root;
+        loop {
+            let (start, end, inner) = children_region(parent, touch_start, touch_end);
+            levels.push((start, end));
+            match inner {
+                Some(child) => parent = child,
+                None => break,
+            }
+        }
+        // The innermost region that splices cleanly.
+        let mut straddling = None;
+        for &(start, end) in levels.iter().rev() {
+            match straddler(old, old_len, start, end, shift) {
+                Ok(()) => return Some((start, end)),
+                Err(span) => {
+                    straddling.get_or_insert(span);
                 }
-            } else if child.start_byte() > touch_end {
+            }
+        }
+        // Even the top level's is straddled: grow by the innermost straddler.
+        let (first, last) = straddling.flatten()?;
+        touch_start = touch_start.min(first);
+        touch_end = touch_end.max(last);
+    }
+    None
+}
+
+/// The region at one level: the children of `parent` that `touch_start..touch_end` touches, plus
+/// the child right after the edit when the edit lies in the gap before it (a line break there
+/// can attach or detach the doc comments above it) and, after a touched comment or attribute,
+/// the following ones up to the item they belong to. The child to descend into when a single one
+/// strictly holds the touched range (and is not a comment or attribute).
+fn children_region(
+    parent: Node<'_>,
+    touch_start: usize,
+    touch_end: usize,
+) -> (usize, usize, Option<Node<'_>>) {
+    let (mut start, mut end) = (touch_start, touch_end);
+    let mut walker = parent.walk();
+    let mut touched = 0;
+    let mut first = None;
+    let mut last_decoration = false;
+    for child in parent.children(&mut walker) {
+        let touches = child.end_byte() >= touch_start && child.start_byte() <= touch_end;
+        let after = child.start_byte() > touch_end;
+        if touches || (after && (touched == 0 || last_decoration)) {
+            start = start.min(child.start_byte());
+            end = end.max(child.end_byte());
+            touched += 1;
+            first.get_or_insert(child);
+            last_decoration = is_decoration(child.kind());
+            if after && !last_decoration {
                 break;
             }
+        } else if after {
+            break;
         }
-        match touched.as_slice() {
-            [only]
-                if only.child_count() > 0
-                    && only.start_byte() < touch_start
-                    && only.end_byte() > touch_end
-                    && !is_decoration(only.kind()) =>
-            {
-                parent = *only;
-            }
-            _ => return (start, end),
+    }
+    let inner = first.filter(|only| {
+        touched == 1
+            && only.child_count() > 0
+            && only.start_byte() < touch_start
+            && only.end_byte() > touch_end
+            && !is_decoration(only.kind())
+    });
+    (start, end, inner)
+}
+
+/// Whether the new-text region `start..end` splices cleanly: `Err` with the span (in the new
+/// text) of an old definition or import that straddles it, `Err(None)` when the region does not
+/// map onto the old text.
+fn straddler(
+    old: &FileSymbols,
+    old_len: usize,
+    start: usize,
+    end: usize,
+    shift: Shift,
+) -> Result<(), Option<(usize, usize)>> {
+    let old_end = end as isize - shift.bytes;
+    if old_end < start as isize || old_end as usize > old_len {
+        return Err(None);
+    }
+    let (old_start, old_end) = (start, old_end as usize);
+    // The span of an old symbol that overlaps the region, in the new text.
+    let span = |first: usize, last: usize| {
+        let last = if last > old_end { shift.byte(last) } else { end };
+        Err(Some((first.min(start), last)))
+    };
+    for def in &old.definitions {
+        if classify(def, old_start, old_end) == Splice::Straddles {
+            return span(def.header_start, def.range.end);
         }
+    }
+    for import in &old.imports {
+        let overlaps_start = import.byte < old_start && import.end_byte > old_start;
+        let overlaps_end = import.byte < old_end && import.end_byte > old_end;
+        if overlaps_start || overlaps_end {
+            return span(import.byte, import.end_byte);
+        }
+    }
+    Ok(())
+}
+
+/// What splicing does with an old definition, given the edited region in the old text.
+#[derive(PartialEq, Eq)]
+enum Splice {
+    /// Ends before the region: kept as it is.
+    Before,
+    /// Starts (header included) after the region: shifted.
+    After,
+    /// Inside the region: re-extracted.
+    Inside,
+    /// Its body holds the region: its end moves.
+    Encloses,
+    /// Overlaps the region otherwise (an edit in its name or header).
+    Straddles,
+}
+
+fn classify(def: &Definition, old_start: usize, old_end: usize) -> Splice {
+    if def.range.end <= old_start {
+        Splice::Before
+    } else if def.header_start >= old_end {
+        Splice::After
+    } else if def.range.start >= old_start && def.range.end <= old_end {
+        Splice::Inside
+    } else if def.header_start <= old_start
+        && def.range.end >= old_end
+        && def.body.as_ref().is_some_and(|body| body.start < old_start && body.end > old_end)
+    {
+        Splice::Encloses
+    } else {
+        Splice::Straddles
     }
 }
 
@@ -153,37 +263,35 @@ fn splice_definitions(
     let (old_start, old_end) = (region.start, region.end);
     let mut definitions: Vec<Definition> = Vec::with_capacity(old.len() + fresh.len());
     for def in old {
-        if def.range.end <= old_start {
-            let mut kept = def.clone();
-            kept.parent = None;
-            definitions.push(kept);
-        } else if def.header_start >= old_end {
-            let mut moved = def.clone();
-            moved.range = shift.byte(def.range.start)..shift.byte(def.range.end);
-            moved.header_start = shift.byte(def.header_start);
-            moved.body = def.body.as_ref().map(|body| shift.byte(body.start)..shift.byte(body.end));
-            moved.start_line = shift.line(def.start_line);
-            moved.end_line = shift.line(def.end_line);
-            moved.parent = None;
-            definitions.push(moved);
-        } else if def.range.start >= old_start && def.range.end <= old_end {
-            // Inside the region: re-extracted.
-        } else if def.header_start <= old_start
-            && def.range.end >= old_end
-            && def.body.as_ref().is_some_and(|body| body.start < old_start && body.end > old_end)
-        {
-            // An enclosing definition whose body holds the region: its header is unchanged,
-            // its end moves.
-            let mut grown = def.clone();
-            grown.range.end = shift.byte(def.range.end);
-            grown.body = def.body.as_ref().map(|body| body.start..shift.byte(body.end));
-            grown.end_line = shift.line(def.end_line);
-            grown.parent = None;
-            definitions.push(grown);
-        } else {
-            // Straddles the region (a decoration before it was edited, or an edit in its
-            // header): start over.
-            return None;
+        match classify(def, old_start, old_end) {
+            Splice::Before => {
+                let mut kept = def.clone();
+                kept.parent = None;
+                definitions.push(kept);
+            }
+            Splice::After => {
+                let mut moved = def.clone();
+                moved.range = shift.byte(def.range.start)..shift.byte(def.range.end);
+                moved.header_start = shift.byte(def.header_start);
+                moved.body =
+                    def.body.as_ref().map(|body| shift.byte(body.start)..shift.byte(body.end));
+                moved.start_line = shift.line(def.start_line);
+                moved.end_line = shift.line(def.end_line);
+                moved.parent = None;
+                definitions.push(moved);
+            }
+            Splice::Inside => {}
+            Splice::Encloses => {
+                // Its header is unchanged, its end moves.
+                let mut grown = def.clone();
+                grown.range.end = shift.byte(def.range.end);
+                grown.body = def.body.as_ref().map(|body| body.start..shift.byte(body.end));
+                grown.end_line = shift.line(def.end_line);
+                grown.parent = None;
+                definitions.push(grown);
+            }
+            // A decoration before it was edited, or an edit in its header: start over.
+            Splice::Straddles => return None,
         }
     }
     for mut def in fresh {

@@ -47,7 +47,7 @@ fn main() {
     if want("index") {
         bench_index(&trees);
     }
-    if want("update") || want("rank") {
+    if want("update") || want("update-phases") || want("rank") {
         let largest = trees.last().expect("a tree").1.clone();
         let index = WorkspaceIndex::default();
         let report = index.index_root(&largest, &IndexOptions::default(), &|_, _| {});
@@ -58,6 +58,9 @@ fn main() {
         );
         if want("update") {
             bench_update(&index);
+        }
+        if want("update-phases") {
+            bench_update_phases(&index);
         }
         if want("rank") {
             bench_rank(&index);
@@ -439,6 +442,95 @@ fn bench_update(index: &WorkspaceIndex) {
             println!("slow update: {} ms {} ({len} bytes, edit at {at})", ms(*cpu), path.display());
         }
     }
+}
+
+/// Where the slowest updates spend their time: the same edits as `update`, each replayed on a
+/// separate document (reparse), extraction (incremental, else full) and the index's own
+/// `update_file` (which repeats both, then updates its tables).
+fn bench_update_phases(index: &WorkspaceIndex) {
+    use infill_syntax::{Document, DocumentLimits, LanguageRegistry};
+    let registry = LanguageRegistry::builtin();
+    let files = typical_files(index, 200);
+    let mut rng = Rng(7);
+    // (update_file, reparse, extract, token set, spliced, path, at)
+    let mut rows: Vec<(Duration, Duration, Duration, Duration, bool, PathBuf, usize)> = Vec::new();
+    let limits = DocumentLimits { max_tree_bytes: usize::MAX, ..Default::default() };
+    for (path, text) in &files {
+        let Some(language) = registry.for_path(path) else { continue };
+        index.update_file(path, text);
+        let mut document = Document::new(text, 0, Some(language.clone()), &limits);
+        let mut old_text = text.clone();
+        let mut old_symbols = infill_context::extract::extract(
+            &language,
+            document.tree().expect("a tree"),
+            &old_text,
+        );
+        let mut text = text.clone();
+        for _ in 0..5 {
+            let mut at = rng.below(text.len());
+            while !text.is_char_boundary(at) {
+                at -= 1;
+            }
+            text.insert(at, 'x');
+            let cpu = thread_cpu();
+            index.update_file(path, &text);
+            let update = thread_cpu() - cpu;
+            let cpu = thread_cpu();
+            let reparse = document.replace_text(&text);
+            let reparse_time = thread_cpu() - cpu;
+            let tree = document.tree().expect("a tree");
+            let cpu = thread_cpu();
+            let spliced = reparse.as_ref().and_then(|reparse| {
+                infill_context::extract::extract_incremental(
+                    &language,
+                    tree,
+                    &text,
+                    &old_symbols,
+                    &old_text,
+                    &reparse.edit,
+                    &reparse.changed_ranges,
+                )
+            });
+            let was_spliced = spliced.is_some();
+            let symbols =
+                spliced.unwrap_or_else(|| infill_context::extract::extract(&language, tree, &text));
+            let extract_time = thread_cpu() - cpu;
+            let cpu = thread_cpu();
+            std::hint::black_box(lexical::token_set(&text));
+            let tokens_time = thread_cpu() - cpu;
+            rows.push((
+                update,
+                reparse_time,
+                extract_time,
+                tokens_time,
+                was_spliced,
+                path.clone(),
+                at,
+            ));
+            old_symbols = symbols;
+            old_text = text.clone();
+        }
+        index.update_file(path, &std::fs::read_to_string(path).unwrap());
+    }
+    rows.sort_by_key(|row| std::cmp::Reverse(row.0));
+    println!("## Update phases, slowest updates (thread CPU ms)\n");
+    println!(
+        "| update_file | reparse | extract | of which token set | spliced | rest | file | edit at |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    for (update, reparse, extract, tokens, spliced, path, at) in rows.iter().take(15) {
+        let rest = update.saturating_sub(*reparse + *extract);
+        println!(
+            "| {} | {} | {} | {} | {spliced} | {} | {} | {at} |",
+            ms(*update),
+            ms(*reparse),
+            ms(*extract),
+            ms(*tokens),
+            ms(rest),
+            path.display()
+        );
+    }
+    println!();
 }
 
 fn bench_rank(index: &WorkspaceIndex) {

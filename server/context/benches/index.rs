@@ -518,7 +518,7 @@ fn bench_update_phases(index: &WorkspaceIndex) {
         "| update_file | reparse | extract | of which token set | spliced | rest | file | edit at |"
     );
     println!("|---|---|---|---|---|---|---|---|");
-    for (update, reparse, extract, tokens, spliced, path, at) in rows.iter().take(15) {
+    for (update, reparse, extract, tokens, spliced, path, at) in rows.iter().take(60) {
         let rest = update.saturating_sub(*reparse + *extract);
         println!(
             "| {} | {} | {} | {} | {spliced} | {} | {} | {at} |",

@@ -29,7 +29,7 @@ pub fn extract_incremental(
     let root = tree.root_node();
     let shift = Shift::of(edit);
     let (start, end) = edited_region(root, edit, changed, old, old_text.len(), shift)?;
-    if end - start > 64 * 1024 || (end - start) * 2 > text.len().max(1) {
+    if end - start > 64 * 1024 {
         return None;
     }
     let old_start = start;

@@ -418,13 +418,20 @@ impl State {
             self.files[id as usize] = Some(entry);
             return;
         };
-        let old_names: HashSet<&str> = def_names(&old.symbols).collect();
-        let new_names: HashSet<&str> = def_names(&entry.symbols).collect();
-        let gone: Vec<String> = old_names.difference(&new_names).map(|s| (*s).to_owned()).collect();
-        let added: Vec<String> =
-            new_names.difference(&old_names).map(|s| (*s).to_owned()).collect();
-        self.remove_names(id, gone.iter().map(String::as_str));
-        self.add_names(id, added.iter().map(String::as_str));
+        // Most edits leave every definition's name as it was: nothing to diff then.
+        let (old_defs, new_defs) = (&old.symbols.definitions, &entry.symbols.definitions);
+        let same_names = old_defs.len() == new_defs.len()
+            && old_defs.iter().zip(new_defs).all(|(old, new)| old.name == new.name);
+        if !same_names {
+            let old_names: HashSet<&str> = def_names(&old.symbols).collect();
+            let new_names: HashSet<&str> = def_names(&entry.symbols).collect();
+            let gone: Vec<String> =
+                old_names.difference(&new_names).map(|s| (*s).to_owned()).collect();
+            let added: Vec<String> =
+                new_names.difference(&old_names).map(|s| (*s).to_owned()).collect();
+            self.remove_names(id, gone.iter().map(String::as_str));
+            self.add_names(id, added.iter().map(String::as_str));
+        }
         let (gone, added) = sorted_diff(&old.symbols.tokens, &entry.symbols.tokens);
         self.remove_tokens(id, &gone);
         self.add_tokens(id, &added);

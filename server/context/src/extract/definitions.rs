@@ -11,6 +11,7 @@ use super::types::{DefKind, Definition};
 pub(super) fn definitions(matches: &[Match<'_, '_>], text: &str) -> Vec<Definition> {
     // name node range -> (pattern index, definition)
     let mut by_name: HashMap<(usize, usize), (usize, Definition)> = HashMap::new();
+    let mut siblings = Siblings::default();
     {
         for (pattern_index, captures) in matches {
             let pattern_index = *pattern_index;
@@ -55,14 +56,14 @@ pub(super) fn definitions(matches: &[Match<'_, '_>], text: &str) -> Vec<Definiti
             }
             let body =
                 body.or_else(|| def_node.child_by_field_name("body").map(|node| node.byte_range()));
-            let header_start = header_start(def_node);
+            let (header_start, start_line) = header_start(def_node, &mut siblings);
             let definition = Definition {
                 name: name.into(),
                 kind,
                 range: def_node.byte_range(),
                 header_start,
                 body,
-                start_line: 0,
+                start_line: start_line as u32,
                 end_line: def_node.end_position().row as u32,
                 parent: None,
                 extends,
@@ -72,46 +73,89 @@ pub(super) fn definitions(matches: &[Match<'_, '_>], text: &str) -> Vec<Definiti
     }
     let mut defs: Vec<Definition> = by_name.into_values().map(|(_, def)| def).collect();
     defs.sort_by(|a, b| a.range.start.cmp(&b.range.start).then(b.range.end.cmp(&a.range.end)));
-    // Lines of header starts, computed in one pass.
-    if !defs.is_empty() {
-        let starts = crate::lexical::line_starts(text);
-        for def in &mut defs {
-            def.start_line = crate::lexical::line_of(&starts, def.header_start) as u32;
-        }
-    }
     link_parents(&mut defs);
     defs
 }
 
+/// The children of the parents seen so far, by parent id, so walking back over a definition's
+/// doc comments costs one pass over its siblings rather than one per comment line (a node's
+/// previous sibling is found by walking its parent's children from the first).
+#[derive(Default)]
+struct Siblings {
+    by_parent: HashMap<usize, Vec<Sibling>>,
+}
+
+/// What [`header_start`] needs of a sibling.
+struct Sibling {
+    id: usize,
+    decoration: bool,
+    start_byte: usize,
+    start_row: usize,
+    end_row: usize,
+}
+
+impl Siblings {
+    /// The children of `parent`, in order.
+    fn of(&mut self, parent: Node<'_>) -> &[Sibling] {
+        self.by_parent.entry(parent.id()).or_insert_with(|| {
+            let mut cursor = parent.walk();
+            parent
+                .children(&mut cursor)
+                .map(|child| Sibling {
+                    id: child.id(),
+                    decoration: is_decoration(child.kind()),
+                    start_byte: child.start_byte(),
+                    start_row: child.start_position().row,
+                    end_row: child.end_position().row,
+                })
+                .collect()
+        })
+    }
+}
+
 /// Start of the doc comments, attributes and decorators that belong to a definition, and of
-/// wrappers such as `export` that end where the definition ends.
-fn header_start(node: Node<'_>) -> usize {
+/// wrappers such as `export` that end where the definition ends, with its (zero-based) row.
+fn header_start(node: Node<'_>, siblings: &mut Siblings) -> (usize, usize) {
     let mut anchor = node;
-    while let Some(parent) = anchor.parent() {
+    let mut anchor_parent = anchor.parent();
+    while let Some(parent) = anchor_parent {
+        let grandparent = parent.parent();
         if parent.end_byte() == anchor.end_byte()
-            && parent.parent().is_some()
+            && grandparent.is_some()
             && only_decoration_before(parent, anchor)
         {
             anchor = parent;
+            anchor_parent = grandparent;
         } else {
             break;
         }
     }
     let mut start = anchor.start_byte();
     let mut row = anchor.start_position().row;
-    let mut sibling = anchor.prev_sibling();
-    while let Some(previous) = sibling {
-        let kind = previous.kind();
-        let attached = previous.end_position().row + 1 >= row;
-        let decoration = is_decoration(kind);
-        if !(attached && decoration) {
-            break;
+    if let Some(parent) = anchor_parent {
+        let children = siblings.of(parent);
+        let at = children.partition_point(|child| child.start_byte < start);
+        let index = children[at..]
+            .iter()
+            .position(|child| child.id == anchor.id())
+            .map(|offset| at + offset)
+            .or_else(|| children.iter().position(|child| child.id == anchor.id()));
+        if let Some(index) = index {
+            for previous in children[..index].iter().rev() {
+                let attached = previous.end_row + 1 >= row;
+                if !(attached && previous.decoration) {
+                    break;
+                }
+                start = previous.start_byte;
+                row = previous.start_row;
+            }
         }
-        start = previous.start_byte();
-        row = previous.start_position().row;
-        sibling = previous.prev_sibling();
     }
-    start.min(node.start_byte())
+    if node.start_byte() < start {
+        (node.start_byte(), node.start_position().row)
+    } else {
+        (start, row)
+    }
 }
 
 pub(super) fn is_decoration(kind: &str) -> bool {

@@ -168,6 +168,16 @@ fn large_rust_source() -> String {
             out.push_str("\n// Group.\n");
         }
     }
+    // Tables: a long array in a static's or constant's value.
+    out.push_str("\n/// Table.\nstatic TBL: [u64; 96] = [\n");
+    for i in 0..48 {
+        out.push_str(&format!("    0x3fe6a09e667f{i:04x}, 0x3c8bcb6a5{i:02x},\n"));
+    }
+    out.push_str("];\n\npub const TYPES: &[(&[&str], &[&str])] = &[\n");
+    for i in 0..24 {
+        out.push_str(&format!("    (&[\"t{i}\"], &[\"*.t{i}\", \"*.u{i}\"]),\n"));
+    }
+    out.push_str("];\n");
     // Blank lines holding spaces: a line break typed into one detaches the comment above.
     for i in 0..8 {
         out.push_str(&format!(

@@ -46,6 +46,12 @@ pub fn extract_incremental(
         return None;
     }
     let mut fresh = definitions(&matches, text);
+    // Definitions holding the region: their matches intersect it, so they come out whole.
+    let holding: Vec<Definition> = fresh
+        .iter()
+        .filter(|def| def.range.start < start && def.range.end > end)
+        .cloned()
+        .collect();
     fresh.retain(|def| def.range.start >= start && def.range.end <= end);
     let (mut fresh_imports, fresh_packages) = imports(&matches, text);
     if !fresh_packages.is_empty() {
@@ -53,7 +59,7 @@ pub fn extract_incremental(
     }
     fresh_imports.retain(|import| import.byte >= start && import.byte <= end);
     let old_region = old_start..old_end;
-    let definitions = splice_definitions(&old.definitions, fresh, &old_region, shift)?;
+    let definitions = splice_definitions(&old.definitions, fresh, &holding, &old_region, shift)?;
     let imports = splice_imports(&old.imports, fresh_imports, &old_region, shift)?;
     let mut symbols = FileSymbols {
         definitions,
@@ -230,6 +236,9 @@ enum Splice {
     Inside,
     /// Its body holds the region: its end moves.
     Encloses,
+    /// Holds the region elsewhere (a long table in a constant's value): kept when the fresh
+    /// extraction finds it unchanged but for its end.
+    Contains,
     /// Overlaps the region otherwise (an edit in its name or header).
     Straddles,
 }
@@ -246,6 +255,8 @@ fn classify(def: &Definition, old_start: usize, old_end: usize) -> Splice {
         && def.body.as_ref().is_some_and(|body| body.start < old_start && body.end > old_end)
     {
         Splice::Encloses
+    } else if def.range.start < old_start && def.range.end > old_end {
+        Splice::Contains
     } else {
         Splice::Straddles
     }
@@ -253,10 +264,12 @@ fn classify(def: &Definition, old_start: usize, old_end: usize) -> Splice {
 
 /// The old definitions outside `region` (shifted when after it, grown when they enclose it) plus
 /// the fresh ones from inside it, sorted and re-linked; `None` when an old definition straddles
-/// the region.
+/// the region, or holds it and is not found unchanged (but for its end) among `holding`, the
+/// fresh definitions holding the region.
 fn splice_definitions(
     old: &[Definition],
     fresh: Vec<Definition>,
+    holding: &[Definition],
     region: &std::ops::Range<usize>,
     shift: Shift,
 ) -> Option<Vec<Definition>> {
@@ -289,6 +302,24 @@ fn splice_definitions(
                 grown.end_line = shift.line(def.end_line);
                 grown.parent = None;
                 definitions.push(grown);
+            }
+            Splice::Contains => {
+                let moved = |at: usize| if at >= old_end { shift.byte(at) } else { at };
+                let body = def.body.as_ref().map(|body| moved(body.start)..moved(body.end));
+                let same = |new: &&Definition| {
+                    new.range.start == def.range.start
+                        && new.range.end == shift.byte(def.range.end)
+                        && new.name == def.name
+                        && new.kind == def.kind
+                        && new.header_start == def.header_start
+                        && new.body == body
+                        && new.start_line == def.start_line
+                        && new.end_line == shift.line(def.end_line)
+                        && new.extends == def.extends
+                };
+                let mut kept = holding.iter().find(same)?.clone();
+                kept.parent = None;
+                definitions.push(kept);
             }
             // A decoration before it was edited, or an edit in its header: start over.
             Splice::Straddles => return None,

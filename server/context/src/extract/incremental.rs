@@ -25,10 +25,31 @@ pub fn extract_incremental(
     edit: &InputEdit,
     changed: &[tree_sitter::Range],
 ) -> Option<FileSymbols> {
+    let shift = Shift::of(edit);
+    let root = tree.root_node();
+    let region = edited_region(root, edit, changed, old, old_text.len(), shift, false)?;
+    splice_region(language, tree, text, old, old_text, shift, region).or_else(|| {
+        // A definition holding the region came out changed: grow the region over it instead.
+        let strict = edited_region(root, edit, changed, old, old_text.len(), shift, true)?;
+        if strict == region {
+            return None;
+        }
+        splice_region(language, tree, text, old, old_text, shift, strict)
+    })
+}
+
+/// Re-extracts the new-text region `start..end` and splices it into `old`.
+fn splice_region(
+    language: &Language,
+    tree: &Tree,
+    text: &str,
+    old: &FileSymbols,
+    old_text: &str,
+    shift: Shift,
+    (start, end): (usize, usize),
+) -> Option<FileSymbols> {
     let query = combined_query(language)?;
     let root = tree.root_node();
-    let shift = Shift::of(edit);
-    let (start, end) = edited_region(root, edit, changed, old, old_text.len(), shift)?;
     if end - start > 64 * 1024 {
         return None;
     }
@@ -104,7 +125,8 @@ impl Shift {
 /// re-extracts that part only. A level whose region an old definition or import straddles (the
 /// edit is in its name or header, not inside its body) is not descended into; when even the top
 /// level's region is straddled, the region grows to cover the straddling symbol and the search
-/// starts over. `None` when no region splices cleanly.
+/// starts over. With `strict`, a definition holding the region outside its body counts as
+/// straddling it too. `None` when no region splices cleanly.
 fn edited_region(
     root: Node<'_>,
     edit: &InputEdit,
@@ -112,6 +134,7 @@ fn edited_region(
     old: &FileSymbols,
     old_len: usize,
     shift: Shift,
+    strict: bool,
 ) -> Option<(usize, usize)> {
     let (mut touch_start, mut touch_end) = (edit.start_byte, edit.new_end_byte);
     for range in changed {
@@ -134,7 +157,7 @@ fn edited_region(
         // The innermost region that splices cleanly.
         let mut straddling = None;
         for &(start, end) in levels.iter().rev() {
-            match straddler(old, old_len, start, end, shift) {
+            match straddler(old, old_len, start, end, shift, strict) {
                 Ok(()) => return Some((start, end)),
                 Err(span) => {
                     straddling.get_or_insert(span);
@@ -191,14 +214,15 @@ fn children_region(
 }
 
 /// Whether the new-text region `start..end` splices cleanly: `Err` with the span (in the new
-/// text) of an old definition or import that straddles it, `Err(None)` when the region does not
-/// map onto the old text.
+/// text) of an old definition or import that straddles it (or, with `strict`, holds it outside
+/// its body), `Err(None)` when the region does not map onto the old text.
 fn straddler(
     old: &FileSymbols,
     old_len: usize,
     start: usize,
     end: usize,
     shift: Shift,
+    strict: bool,
 ) -> Result<(), Option<(usize, usize)>> {
     let old_end = end as isize - shift.bytes;
     if old_end < start as isize || old_end as usize > old_len {
@@ -211,7 +235,8 @@ fn straddler(
         Err(Some((first.min(start), last)))
     };
     for def in &old.definitions {
-        if classify(def, old_start, old_end) == Splice::Straddles {
+        let splice = classify(def, old_start, old_end);
+        if splice == Splice::Straddles || (strict && splice == Splice::Contains) {
             return span(def.header_start, def.range.end);
         }
     }

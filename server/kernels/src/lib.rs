@@ -28,10 +28,12 @@ use rayon::prelude::*;
 
 mod q4k;
 mod q8_0;
+mod quantize;
 #[cfg(target_arch = "x86_64")]
 mod x86;
 
 pub use half::f16;
+pub use quantize::{quantize_q8_0, quantize_q8_0_portable};
 
 /// Values per Q8_0 block.
 pub const QK8_0: usize = 32;

@@ -155,3 +155,47 @@ fn candles_quantized_matmul_gives_the_per_row_products() {
     }
     assert_close(&ours, &reference, "QMatMul Q8_0 9x70x576");
 }
+
+/// Quantizes with ours (the CPU's path and the portable one) and with candle's `from_float`, and
+/// requires the same blocks bit for bit.
+fn assert_quantized_like_candle(xs: &[f32], what: &str) {
+    let reference: Vec<CandleQ8_0> = quantize(xs, 32);
+    let reference: &[BlockQ8_0] = cast(&reference);
+    let mut ours = vec![BlockQ8_0 { d: infill_kernels::f16::ZERO, qs: [99; 32] }; xs.len() / 32];
+    infill_kernels::quantize_q8_0(xs, &mut ours).unwrap();
+    let mut portable = ours.clone();
+    infill_kernels::quantize_q8_0_portable(xs, &mut portable).unwrap();
+    for (i, ((o, p), r)) in ours.iter().zip(&portable).zip(reference).enumerate() {
+        let bits = |b: &BlockQ8_0| (b.d.to_bits(), b.qs);
+        assert_eq!(bits(o), bits(r), "{what}: block {i} ({:?})", infill_kernels::isa());
+        assert_eq!(bits(p), bits(r), "{what}: block {i} (portable)");
+    }
+}
+
+#[test]
+fn q8_0_quantization_is_candles_bit_for_bit() {
+    for (seed, scale) in [(1, 1.0), (2, 0.01), (3, 300.0), (4, 1e-30)] {
+        assert_quantized_like_candle(&values(32 * 40, seed, scale), &format!("scale {scale}"));
+    }
+    // Ties: with max|x| = 127 the scale is 1, so x.5 sits halfway; candle rounds away from zero.
+    let mut ties: Vec<f32> = (0..32).map(|i| i as f32 - 15.5).collect();
+    ties[31] = 127.0;
+    ties[30] = -2.5;
+    assert_quantized_like_candle(&ties, "halves");
+    // Zeros, signed zeros, NaN and infinities, subnormal scales.
+    let mut odd = vec![0.0f32; 32];
+    odd[1] = -0.0;
+    odd.extend((0..32).map(|i| if i == 3 { f32::NAN } else { i as f32 * 0.25 - 4.0 }));
+    odd.extend((0..32).map(|i| if i == 7 { f32::INFINITY } else { -(i as f32) }));
+    odd.extend((0..32).map(|i| if i == 0 { f32::NEG_INFINITY } else { 1.0 }));
+    odd.extend((0..32).map(|i| f32::from_bits(1 + i as u32 * 7)));
+    odd.extend((0..32).map(|i| if i % 2 == 0 { 1e-38 } else { -3e-39 }));
+    assert_quantized_like_candle(&odd, "edge values");
+}
+
+#[test]
+fn quantizing_a_partial_block_is_refused() {
+    let mut ys = vec![BlockQ8_0 { d: infill_kernels::f16::ZERO, qs: [0; 32] }; 1];
+    assert!(infill_kernels::quantize_q8_0(&[1.0; 31], &mut ys).is_err());
+    assert!(infill_kernels::quantize_q8_0(&[1.0; 64], &mut ys).is_err());
+}

@@ -2291,11 +2291,14 @@ pub fn matmul<T: GgmlType>(
         T::VecDotType::direct_copy(lhs, &mut lhs_b);
     } else if m > 1 && k > 0 && k_in_blocks > 0 {
         // Infill patch: a prompt chunk's rows are quantized in parallel (a single thread took
-        // ~7% of prefill once the products were tiled).
-        lhs_b
-            .par_chunks_mut(k_in_blocks)
-            .zip(lhs.par_chunks(k))
-            .for_each(|(lhs_b_mut, lhs)| T::VecDotType::from_float(lhs, lhs_b_mut));
+        // ~7% of prefill once the products were tiled), and Q8_0 rows with SIMD (the same
+        // blocks, bit for bit: tested against `from_float` in server/kernels).
+        if !infill_quantize_q8_0::<T>(lhs, &mut lhs_b, k, k_in_blocks) {
+            lhs_b
+                .par_chunks_mut(k_in_blocks)
+                .zip(lhs.par_chunks(k))
+                .for_each(|(lhs_b_mut, lhs)| T::VecDotType::from_float(lhs, lhs_b_mut));
+        }
     } else {
         for row_idx in 0..m {
             let lhs_b_mut = &mut lhs_b[row_idx * k_in_blocks..(row_idx + 1) * k_in_blocks];
@@ -2326,6 +2329,38 @@ pub fn matmul<T: GgmlType>(
             });
     }
     Ok(())
+}
+
+/// Infill patch: quantizes the rows of `lhs` (`k` values each) into `lhs_b` with
+/// `infill-kernels`' SIMD quantizer when the dot-product type is Q8_0 and the CPU has AVX2;
+/// false otherwise (other types, or `k` not a whole number of blocks), and the caller quantizes.
+fn infill_quantize_q8_0<T: GgmlType>(
+    lhs: &[f32],
+    lhs_b: &mut [T::VecDotType],
+    k: usize,
+    k_in_blocks: usize,
+) -> bool {
+    if T::VecDotType::DTYPE != GgmlDType::Q8_0
+        || !infill_kernels::accelerated()
+        || std::mem::size_of::<T::VecDotType>() != std::mem::size_of::<infill_kernels::BlockQ8_0>()
+        || std::mem::align_of::<T::VecDotType>()
+            != std::mem::align_of::<infill_kernels::BlockQ8_0>()
+    {
+        return false;
+    }
+    // SAFETY: the dot-product type is candle's `BlockQ8_0`, the same `repr(C)` ggml layout as
+    // `infill_kernels::BlockQ8_0` (size and alignment checked above); every bit pattern is valid
+    // in both, and the slice is borrowed mutably for the whole call.
+    let blocks = unsafe {
+        std::slice::from_raw_parts_mut(
+            lhs_b.as_mut_ptr() as *mut infill_kernels::BlockQ8_0,
+            lhs_b.len(),
+        )
+    };
+    blocks
+        .par_chunks_mut(k_in_blocks)
+        .zip(lhs.par_chunks(k))
+        .all(|(ys, xs)| infill_kernels::quantize_q8_0(xs, ys).is_ok())
 }
 
 /// Infill patch: the tiled product for the block types `infill-kernels` covers, or `None` where

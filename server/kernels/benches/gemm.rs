@@ -13,29 +13,9 @@ use candle_core::quantized::k_quants::{
 };
 use rayon::prelude::*;
 
-fn values(len: usize, seed: u64) -> Vec<f32> {
-    let mut state = seed | 1;
-    (0..len)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            ((state >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
-        })
-        .collect()
-}
-
-fn quantize<T: GgmlType>(xs: &[f32], block: usize) -> Vec<T> {
-    let mut blocks = vec![T::zeros(); xs.len() / block];
-    T::from_float(xs, &mut blocks);
-    blocks
-}
-
-fn cast<A, B>(xs: &[A]) -> &[B] {
-    assert_eq!(std::mem::size_of::<A>(), std::mem::size_of::<B>());
-    // SAFETY: same repr(C) block layout on both sides (sizes checked).
-    unsafe { std::slice::from_raw_parts(xs.as_ptr() as *const B, xs.len()) }
-}
+#[path = "../tests/common/mod.rs"]
+mod common;
+use common::{cast, quantize, values};
 
 /// candle 0.10's `k_quants::matmul` loop, after the activations are quantized.
 fn per_row<W: GgmlType>(
@@ -96,8 +76,8 @@ fn main() {
         (1, 1536, 576),
         (1, 576, 1536),
     ] {
-        let w: Vec<CandleQ8_0> = quantize(&values(n * k, 7), 32);
-        let a: Vec<CandleQ8_0> = quantize(&values(m * k, 8), 32);
+        let w: Vec<CandleQ8_0> = quantize(&values(n * k, 7, 1.0), 32);
+        let a: Vec<CandleQ8_0> = quantize(&values(m * k, 8, 1.0), 32);
         let mut dst = vec![0f32; m * n];
         let base = time(runs, || per_row((m, n, k).0, n, k, &a, &w, &mut dst));
         let ours = time(runs, || {
@@ -106,8 +86,8 @@ fn main() {
         row("Q8_0", (m, n, k), base, ours);
     }
     for &(m, n, k) in &[(32, 1536, 1536), (32, 8960, 1536), (32, 1536, 8960), (1, 1536, 1536)] {
-        let w: Vec<CandleQ4K> = quantize(&values(n * k, 7), 256);
-        let a: Vec<CandleQ8K> = quantize(&values(m * k, 8), 256);
+        let w: Vec<CandleQ4K> = quantize(&values(n * k, 7, 1.0), 256);
+        let a: Vec<CandleQ8K> = quantize(&values(m * k, 8, 1.0), 256);
         let mut dst = vec![0f32; m * n];
         let base = time(runs, || per_row(m, n, k, &a, &w, &mut dst));
         let ours = time(runs, || {

@@ -144,56 +144,55 @@ fn detect() -> Isa {
 /// `dst[i·n + j] = Σ lhs row i · rhs row j` for Q8_0 weights: `lhs` holds `m` rows and `rhs` `n`
 /// rows of `k / 32` blocks each; `dst` is `m × n`, row-major.
 pub fn gemm_q8_0(
-    (m, n, k): (usize, usize, usize),
+    mnk: (usize, usize, usize),
     lhs: &[BlockQ8_0],
     rhs: &[BlockQ8_0],
     dst: &mut [f32],
 ) -> Result<(), ShapeError> {
-    let kb = blocks(k, QK8_0)?;
-    check((m, n, kb), lhs.len(), rhs.len(), dst.len())?;
-    let kernel = q8_0::kernel(isa());
-    drive((m, n), dst, kernel.cols, |t, out| (kernel.run)(kb, lhs, rhs, t, out));
-    Ok(())
+    gemm(q8_0::kernel(isa()), QK8_0, mnk, lhs, rhs, dst)
 }
 
 /// The same product for Q4_K weights and Q8_K activations (`k` a multiple of 256).
 pub fn gemm_q4k(
-    (m, n, k): (usize, usize, usize),
+    mnk: (usize, usize, usize),
     lhs: &[BlockQ8K],
     rhs: &[BlockQ4K],
     dst: &mut [f32],
 ) -> Result<(), ShapeError> {
-    let kb = blocks(k, QK_K)?;
-    check((m, n, kb), lhs.len(), rhs.len(), dst.len())?;
-    let kernel = q4k::kernel(isa());
-    drive((m, n), dst, kernel.cols, |t, out| (kernel.run)(kb, lhs, rhs, t, out));
-    Ok(())
+    gemm(q4k::kernel(isa()), QK_K, mnk, lhs, rhs, dst)
 }
 
 /// The portable path of [`gemm_q8_0`], whatever the CPU: the reference the tests compare with.
 pub fn gemm_q8_0_portable(
-    (m, n, k): (usize, usize, usize),
+    mnk: (usize, usize, usize),
     lhs: &[BlockQ8_0],
     rhs: &[BlockQ8_0],
     dst: &mut [f32],
 ) -> Result<(), ShapeError> {
-    let kb = blocks(k, QK8_0)?;
-    check((m, n, kb), lhs.len(), rhs.len(), dst.len())?;
-    let kernel = q8_0::kernel(Isa::Portable);
-    drive((m, n), dst, kernel.cols, |t, out| (kernel.run)(kb, lhs, rhs, t, out));
-    Ok(())
+    gemm(q8_0::kernel(Isa::Portable), QK8_0, mnk, lhs, rhs, dst)
 }
 
 /// The portable path of [`gemm_q4k`].
 pub fn gemm_q4k_portable(
-    (m, n, k): (usize, usize, usize),
+    mnk: (usize, usize, usize),
     lhs: &[BlockQ8K],
     rhs: &[BlockQ4K],
     dst: &mut [f32],
 ) -> Result<(), ShapeError> {
-    let kb = blocks(k, QK_K)?;
+    gemm(q4k::kernel(Isa::Portable), QK_K, mnk, lhs, rhs, dst)
+}
+
+/// Checks the shapes and runs `kernel` over the whole output.
+fn gemm<L: Sync, W: Sync>(
+    kernel: Kernel<L, W>,
+    block: usize,
+    (m, n, k): (usize, usize, usize),
+    lhs: &[L],
+    rhs: &[W],
+    dst: &mut [f32],
+) -> Result<(), ShapeError> {
+    let kb = blocks(k, block)?;
     check((m, n, kb), lhs.len(), rhs.len(), dst.len())?;
-    let kernel = q4k::kernel(Isa::Portable);
     drive((m, n), dst, kernel.cols, |t, out| (kernel.run)(kb, lhs, rhs, t, out));
     Ok(())
 }

@@ -67,7 +67,7 @@ mod x86 {
     use std::arch::x86_64::*;
 
     use super::{min_sum, scales_mins};
-    use crate::x86::{hsum, load32};
+    use crate::x86::{dispatch, hsum, load32};
     use crate::{BlockQ4K, BlockQ8K, Tile};
 
     pub(super) fn run_avx2(
@@ -77,23 +77,16 @@ mod x86 {
         t: Tile,
         out: &mut [f32],
     ) {
-        macro_rules! go {
-            ($r:literal, $c:literal) => {
-                // SAFETY: `kernel` hands out this function only on CPUs with AVX2, FMA and F16C.
-                unsafe { tile::<$r, $c>(kb, lhs, rhs, t, out) }
-            };
-        }
-        match (t.rows, t.cols) {
-            (4, 2) => go!(4, 2),
-            (4, 1) => go!(4, 1),
-            (3, 2) => go!(3, 2),
-            (3, 1) => go!(3, 1),
-            (2, 2) => go!(2, 2),
-            (2, 1) => go!(2, 1),
-            (1, 2) => go!(1, 2),
-            (1, 1) => go!(1, 1),
-            _ => super::portable(kb, lhs, rhs, t, out),
-        }
+        dispatch!(
+            tile,
+            super::portable,
+            kb,
+            lhs,
+            rhs,
+            t,
+            out,
+            [(4, 2), (4, 1), (3, 2), (3, 1), (2, 2), (2, 1), (1, 2), (1, 1)]
+        )
     }
 
     /// `R` activation rows × `C` weight columns: each 64-value chunk of a weight super-block is

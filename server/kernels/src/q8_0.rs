@@ -32,20 +32,8 @@ fn portable(kb: usize, lhs: &[BlockQ8_0], rhs: &[BlockQ8_0], t: Tile, out: &mut 
 mod x86 {
     use std::arch::x86_64::*;
 
-    use crate::x86::{hsum, load32};
+    use crate::x86::{dispatch, hsum, load32};
     use crate::{BlockQ8_0, Tile};
-
-    /// Calls the tile instantiated for `t`'s shape (edge tiles are narrower or shorter).
-    macro_rules! dispatch {
-        ($tile:ident, $kb:expr, $lhs:expr, $rhs:expr, $t:expr, $out:expr, [$(($r:literal, $c:literal)),*]) => {
-            match ($t.rows, $t.cols) {
-                // SAFETY: `kernel` hands out this function only when the CPU has the features
-                // the tile is compiled for.
-                $(($r, $c) => unsafe { $tile::<$r, $c>($kb, $lhs, $rhs, $t, $out) },)*
-                _ => super::portable($kb, $lhs, $rhs, $t, $out),
-            }
-        };
-    }
 
     pub(super) fn run_avx2(
         kb: usize,
@@ -56,6 +44,7 @@ mod x86 {
     ) {
         dispatch!(
             tile_avx2,
+            super::portable,
             kb,
             lhs,
             rhs,
@@ -74,6 +63,7 @@ mod x86 {
     ) {
         dispatch!(
             tile_vnni,
+            super::portable,
             kb,
             lhs,
             rhs,

@@ -2,6 +2,20 @@
 
 use std::arch::x86_64::*;
 
+/// Calls the tile instantiated for `t`'s shape (edge tiles are narrower or shorter), or the
+/// portable tile for a shape not listed.
+macro_rules! dispatch {
+    ($tile:ident, $portable:path, $kb:expr, $lhs:expr, $rhs:expr, $t:expr, $out:expr, [$(($r:literal, $c:literal)),*]) => {
+        match ($t.rows, $t.cols) {
+            // SAFETY: `kernel` hands out this function only when the CPU has the features
+            // the tile is compiled for.
+            $(($r, $c) => unsafe { $tile::<$r, $c>($kb, $lhs, $rhs, $t, $out) },)*
+            _ => $portable($kb, $lhs, $rhs, $t, $out),
+        }
+    };
+}
+pub(crate) use dispatch;
+
 pub(crate) fn has_avx2() -> bool {
     is_x86_feature_detected!("avx2")
         && is_x86_feature_detected!("fma")

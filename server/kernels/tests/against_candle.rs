@@ -11,31 +11,8 @@ use candle_core::quantized::k_quants::{
 };
 use infill_kernels::{BlockQ4K, BlockQ8_0, BlockQ8K};
 
-/// Deterministic values in about [-scale, scale], with a few outliers like real activations.
-fn values(len: usize, seed: u64, scale: f32) -> Vec<f32> {
-    let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-    (0..len)
-        .map(|i| {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            let unit = ((state >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0;
-            if i % 97 == 13 { unit * scale * 8.0 } else { unit * scale }
-        })
-        .collect()
-}
-
-fn quantize<T: GgmlType>(xs: &[f32], block: usize) -> Vec<T> {
-    let mut blocks = vec![T::zeros(); xs.len() / block];
-    T::from_float(xs, &mut blocks);
-    blocks
-}
-
-fn cast<A, B>(xs: &[A]) -> &[B] {
-    assert_eq!(std::mem::size_of::<A>(), std::mem::size_of::<B>());
-    assert_eq!(std::mem::align_of::<A>(), std::mem::align_of::<B>());
-    // SAFETY: both types are `repr(C)` with the same fields (ggml's block layout), same size and
-    // alignment, and every bit pattern is a valid value of either.
-    unsafe { std::slice::from_raw_parts(xs.as_ptr() as *const B, xs.len()) }
-}
+mod common;
+use common::{cast, quantize, values};
 
 fn assert_close(ours: &[f32], reference: &[f32], what: &str) {
     assert_eq!(ours.len(), reference.len());

@@ -9,7 +9,6 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use infill_engine::Engine;
 use infill_ide::actions::{
@@ -17,7 +16,6 @@ use infill_ide::actions::{
     Target,
 };
 use infill_ide::edit::ChangeSet;
-use infill_ide::refactor::{self, Progress, RefactorRequest, Scope, Step};
 use infill_syntax::{Document, DocumentLimits, PositionEncoding};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -25,9 +23,13 @@ use tower_lsp_server::Client;
 use tower_lsp_server::jsonrpc::{Error, ErrorCode, Result};
 use tower_lsp_server::ls_types::*;
 
-use super::convert::{self, position_from_lsp, position_to_lsp};
-use super::guard::{internal, invalid_params, unavailable};
-use super::state::State;
+use crate::lsp::convert::{self, position_from_lsp, position_to_lsp};
+use crate::lsp::guard::{internal, invalid_params, unavailable};
+use crate::lsp::state::State;
+
+mod refactor_command;
+pub use refactor_command::cancel_progress;
+use refactor_command::run_refactor;
 
 /// The commands the server executes.
 pub const COMMANDS: &[&str] = &[EXPLAIN, REFACTOR, APPLY_ACTION];
@@ -214,7 +216,7 @@ pub fn list(
         return Ok(None);
     }
     let uri = &params.text_document.uri;
-    if super::completion::is_private(state, uri) {
+    if crate::lsp::completion::is_private(state, uri) {
         return Ok(Some(Vec::new()));
     }
     let target = target(state, uri, params.range)?;
@@ -291,7 +293,7 @@ fn ignore_finding(
     target: &Target,
     diagnostic: &Diagnostic,
 ) -> Option<CodeAction> {
-    if diagnostic.source.as_deref() != Some(super::diagnostics::SOURCE) {
+    if diagnostic.source.as_deref() != Some(crate::lsp::diagnostics::SOURCE) {
         return None;
     }
     let NumberOrString::String(rule) = diagnostic.code.as_ref()? else { return None };
@@ -394,7 +396,7 @@ fn action_error(error: ActionError) -> Error {
 async fn compute(state: &State, data: &ActionData) -> Result<ChangeSet> {
     let kind = ActionKind::from_name(&data.kind)
         .ok_or_else(|| invalid_params(format!("unknown action `{}`", data.kind)))?;
-    if super::completion::is_private(state, &data.uri) {
+    if crate::lsp::completion::is_private(state, &data.uri) {
         return Err(invalid_params("this file is private: Infill does not read it"));
     }
     let target = target(state, &data.uri, data.range.into())?;
@@ -502,16 +504,6 @@ pub fn workspace_edit(
     })
 }
 
-/// Arguments of `infill.refactor`.
-#[derive(Debug, Deserialize)]
-struct RefactorArgs {
-    instruction: Option<String>,
-    #[serde(default)]
-    scope: Option<String>,
-    uri: Uri,
-    range: Option<Range>,
-}
-
 /// Arguments of `infill.explain`.
 #[derive(Debug, Deserialize)]
 struct ExplainArgs {
@@ -560,7 +552,7 @@ async fn explain(
     features: ActionClient,
     args: ExplainArgs,
 ) -> Result<Value> {
-    if super::completion::is_private(state, &args.uri) {
+    if crate::lsp::completion::is_private(state, &args.uri) {
         return Err(invalid_params("this file is private: Infill does not read it"));
     }
     let target = target(state, &args.uri, args.range)?;
@@ -608,165 +600,6 @@ fn write_explanation(source: &Path, markdown: &str) -> Option<PathBuf> {
     Some(file)
 }
 
-static REFACTOR_RUNS: AtomicU64 = AtomicU64::new(1);
-
-/// Reports the agent's steps as `$/progress` (and to the log).
-struct StepReporter {
-    sender: tokio::sync::mpsc::UnboundedSender<String>,
-}
-
-impl Progress for StepReporter {
-    fn step(&self, step: Step, message: &str) {
-        tracing::info!(step = step.name(), message, "refactor");
-        let _ = self.sender.send(format!("{}: {message}", step.name()));
-    }
-}
-
-async fn run_refactor(
-    client: &Client,
-    state: &Arc<State>,
-    features: ActionClient,
-    args: RefactorArgs,
-) -> Result<Value> {
-    let instruction = args.instruction.unwrap_or_default();
-    if instruction.trim().is_empty() {
-        return Err(invalid_params(
-            "infill.refactor needs an instruction (`{\"instruction\": \"...\", \"uri\": ..., \"range\": ...}`); \
-             the editor plugins ask for one",
-        ));
-    }
-    let scope = match args.scope.as_deref() {
-        None => Scope::Selection,
-        Some(name) => Scope::from_name(name).ok_or_else(|| {
-            invalid_params(format!("unknown scope `{name}`: selection, file or workspace"))
-        })?,
-    };
-    if super::completion::is_private(state, &args.uri) {
-        return Err(invalid_params("this file is private: Infill does not read it"));
-    }
-    let range = args.range.unwrap_or_default();
-    let target = target(state, &args.uri, range)?;
-    let request = RefactorRequest {
-        instruction,
-        scope,
-        path: target.path.clone(),
-        selection: target.selection.clone(),
-    };
-
-    let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel::<String>();
-    // The agent runs on its own task: `$/cancelRequest` (this future dropped) and the progress
-    // cancel button both abort it.
-    let task = {
-        let state = Arc::clone(state);
-        tokio::spawn(async move {
-            let sources = EdgeSources::new(&state);
-            let env = action_env(&state, &sources, &request.path).await?;
-            let reporter = StepReporter { sender };
-            refactor::refactor(&env, Some(&state.workspace), &request, &reporter)
-                .await
-                .map_err(action_error)
-        })
-    };
-    let abort = AbortOnDrop(task.abort_handle());
-    // The agent is already working while the client creates the progress token.
-    let run = REFACTOR_RUNS.fetch_add(1, Ordering::Relaxed);
-    let token =
-        super::background::progress_token(client, state, &format!("infill/refactor/{run}")).await;
-    if let Some(token) = &token {
-        state.cancellable.insert(token.clone(), task.abort_handle());
-    }
-    let progress = match token.clone() {
-        Some(token) => {
-            Some(client.progress(token, "Infill: refactor").with_cancel_button().begin().await)
-        }
-        None => None,
-    };
-    let mut task = task;
-    let mut open = true;
-    let outcome = loop {
-        tokio::select! {
-            biased;
-            message = receiver.recv(), if open => match (message, &progress) {
-                (Some(message), Some(progress)) => progress.report_with_message(message, None).await,
-                (Some(_), None) => {}
-                (None, _) => open = false,
-            },
-            joined = &mut task => break joined,
-        }
-    };
-    while let Ok(message) = receiver.try_recv() {
-        if let Some(progress) = &progress {
-            progress.report_with_message(message, None).await;
-        }
-    }
-    if let Some(token) = &token {
-        state.cancellable.remove(token);
-    }
-    drop(abort);
-    let outcome = match outcome {
-        Ok(result) => result,
-        Err(join) if join.is_cancelled() => Err(Error {
-            code: ErrorCode::RequestCancelled,
-            message: "the refactor was cancelled; nothing was changed".into(),
-            data: None,
-        }),
-        Err(join) => Err(internal(format!("the refactor failed: {join}"))),
-    };
-    let finish = |message: String| async {
-        if let Some(progress) = progress {
-            progress.finish_with_message(message).await;
-        }
-    };
-    let outcome = match outcome {
-        Ok(outcome) => outcome,
-        Err(error) => {
-            finish(format!("failed: {}", error.message)).await;
-            return Err(error);
-        }
-    };
-    // A document edited while the agent worked: refuse rather than clobber.
-    for file in &outcome.changes.files {
-        if let Some(version) = file.version {
-            let current = state
-                .documents
-                .iter()
-                .find(|d| convert::uri_to_path(d.key()).as_deref() == Some(file.path.as_path()))
-                .map(|d| d.version());
-            if current != Some(version) {
-                let message = format!(
-                    "{} changed while the refactor ran; nothing was applied",
-                    file.path.display()
-                );
-                finish(message.clone()).await;
-                return Err(Error {
-                    code: ErrorCode::ServerError(-32801),
-                    message: message.into(),
-                    data: None,
-                });
-            }
-        }
-    }
-    let mut result = apply(client, state, features, &outcome.changes, "Infill: refactor").await?;
-    result["steps"] = json!(
-        outcome
-            .steps
-            .iter()
-            .map(|(step, message)| json!({"step": step.name(), "message": message}))
-            .collect::<Vec<_>>()
-    );
-    let applied = result["applied"].as_bool().unwrap_or(false);
-    finish(if applied { "applied".to_owned() } else { "not applied".to_owned() }).await;
-    Ok(result)
-}
-
-struct AbortOnDrop(tokio::task::AbortHandle);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
 /// Sends `changes` to the client with `workspace/applyEdit`.
 async fn apply(
     client: &Client,
@@ -787,11 +620,4 @@ async fn apply(
         "failureReason": response.failure_reason,
         "files": files,
     }))
-}
-
-/// `window/workDoneProgress/cancel`: the user pressed cancel on a refactor's progress.
-pub fn cancel_progress(state: &State, token: &NumberOrString) {
-    if let Some((_, handle)) = state.cancellable.remove(token) {
-        handle.abort();
-    }
 }

@@ -12,10 +12,10 @@ use super::query::{collect, combined_query};
 use super::types::{Definition, FileSymbols, Import, index_names};
 
 /// Re-extracts after one edit, touching only the smallest run of sibling nodes that holds the
-/// edit (see [`edited_region`]): symbols before it are kept, symbols after it are shifted, the
-/// definitions enclosing it grow. Returns `None` when a full extraction is needed instead (large
-/// edits, an import the query sees straddling the region, a package declaration nearby, no
-/// combined query).
+/// edit (found by `edited_region` below): symbols before it are kept, symbols after it are
+/// shifted, the definitions enclosing it grow. Returns `None` when a full extraction is needed
+/// instead (large edits, an import the query sees straddling the region, a package declaration
+/// nearby, no combined query).
 pub fn extract_incremental(
     language: &Language,
     tree: &Tree,

@@ -10,7 +10,10 @@
 //! * the signatures of the definitions enclosing the cursor (parameter and return types) and the
 //!   bases of the enclosing classes (whose members `self.`/`this.` reach);
 //! * names used by sibling functions that look like the one being written (Jaccard of their
-//!   identifiers with the lines before the cursor in the enclosing one).
+//!   identifiers with the lines before the cursor in the enclosing one);
+//! * with the cursor right after `q.`, `q::` or `q->`, the members the file reaches through the
+//!   same qualifier elsewhere (`httpx.Client` used twenty times, `c.JSON`), most used first:
+//!   a module qualifier has no declared type for the members signal to list.
 //!
 //! Each comes with a weight below that of a name on the cursor's line, so what the user typed
 //! still ranks first, and a short reason for the snippet. Apart from names, the definitions that
@@ -52,6 +55,11 @@ const MAX_SIBLINGS: usize = 3;
 const QUERY_LINES: usize = 24;
 /// Bytes of a signature read for its names.
 const MAX_SIGNATURE_BYTES: usize = 600;
+/// The member the file reaches most often through the cursor's qualifier (others scale down
+/// with their share of those uses, to half of it).
+const W_QUALIFIED: f32 = 0.95;
+/// Qualifiers too general to say what follows them.
+const BROAD_QUALIFIERS: &[&str] = &["self", "this", "Self", "super", "crate"];
 
 /// A name the next tokens may use, with its weight and why.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -119,6 +127,14 @@ pub(super) fn anticipated_names<'t>(
             let distance = cursor_line.saturating_sub(lexical::line_of(&starts, offset));
             let weight = frequent(name, W_PREFIX / (1.0 + distance as f32 / 60.0));
             note(name, weight, "used earlier in the file");
+        }
+    }
+
+    let members = qualified_members(text, cursor);
+    if let Some(&(_, most)) = members.first() {
+        for &(name, count) in &members {
+            let share = count as f32 / most as f32;
+            note(name, W_QUALIFIED * (0.5 + 0.5 * share), "used after the same qualifier");
         }
     }
 
@@ -230,6 +246,57 @@ pub(super) fn innermost_function(symbols: &FileSymbols, enclosing: &[usize]) -> 
         .max_by_key(|&at| symbols.definitions[at].range.start)
 }
 
+fn is_ident_byte(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'$'
+}
+
+/// With the cursor right after `q.`, `q::`, `q->` or `q?.`, the identifiers that follow the same
+/// qualifier and separator elsewhere in `text`, with their counts, most used first (then by
+/// name). Empty when the cursor follows no qualifier or a broad one (`self.`, `crate::`).
+fn qualified_members(text: &str, cursor: usize) -> Vec<(&str, usize)> {
+    let Some(before) = text.get(..cursor) else { return Vec::new() };
+    let Some(separator) =
+        ["::", "->", "?.", "."].into_iter().find(|separator| before.ends_with(separator))
+    else {
+        return Vec::new();
+    };
+    let head = &before[..before.len() - separator.len()];
+    let bytes = text.as_bytes();
+    let mut start = head.len();
+    while start > 0 && is_ident_byte(bytes[start - 1]) {
+        start -= 1;
+    }
+    let qualifier = &head[start..];
+    if qualifier.is_empty()
+        || qualifier.as_bytes()[0].is_ascii_digit()
+        || BROAD_QUALIFIERS.contains(&qualifier)
+    {
+        return Vec::new();
+    }
+    let pattern = format!("{qualifier}{separator}");
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    let mut from = 0;
+    while let Some(found) = text.get(from..).and_then(|rest| rest.find(&pattern)) {
+        let at = from + found;
+        from = at + pattern.len();
+        if at == start || (at > 0 && is_ident_byte(bytes[at - 1])) {
+            continue;
+        }
+        let name_start = at + pattern.len();
+        let mut name_end = name_start;
+        while name_end < bytes.len() && is_ident_byte(bytes[name_end]) {
+            name_end += 1;
+        }
+        // `q..` or `q.:` is not a member access.
+        if name_end > name_start && !bytes[name_start].is_ascii_digit() {
+            *counts.entry(&text[name_start..name_end]).or_default() += 1;
+        }
+    }
+    let mut members: Vec<(&str, usize)> = counts.into_iter().collect();
+    members.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    members
+}
+
 /// `name` as it occurs in `text` as a whole identifier (borrowed from `text`).
 fn find_name<'t>(text: &'t str, name: &str) -> Option<&'t str> {
     if name.is_empty() {
@@ -303,5 +370,32 @@ mod tests {
         assert_eq!(find_name(text, "build_request").map(|n| n.as_ptr()), Some(text[at..].as_ptr()));
         assert_eq!(find_name(text, "missing"), None);
         assert_eq!(find_name(text, ""), None);
+    }
+
+    #[test]
+    fn members_used_after_the_same_qualifier_most_used_first() {
+        let text = "c = httpx.Client()\nr = httpx.get(u)\nwith httpx.Client() as c:\n    \
+                    myhttpx.Other()\n    c.close()\nx = httpx.";
+        assert_eq!(qualified_members(text, text.len()), [("Client", 2), ("get", 1)]);
+        // The separator must match: `io::` members are not `io.` ones.
+        let rust = "let a = io::stdin();\nlet b = io.read();\nlet (r, w) = io::";
+        assert_eq!(qualified_members(rust, rust.len()), [("stdin", 1)]);
+        // Broad qualifiers and cursors that follow no qualifier say nothing.
+        let broad = "self.a = 1\nself.";
+        assert!(qualified_members(broad, broad.len()).is_empty());
+        assert!(qualified_members("x = httpx.get()\ny = ", 20).is_empty());
+        assert!(qualified_members("", 0).is_empty());
+    }
+
+    #[test]
+    fn qualified_members_weigh_in_by_their_share() {
+        let text = "use std::io;\nfn f() {\n    let a = io::stdin();\n    let b = io::stdin();\n    \
+                    let c = io::stdout();\n    let d = io::";
+        let region = Region::around(text, text.len());
+        let view = FileView { text, symbols: None, imported: Vec::new() };
+        let names = anticipated_names(&view, &region);
+        assert_eq!(names["stdin"].why, "used after the same qualifier");
+        assert!(names["stdin"].weight > names["stdout"].weight);
+        assert!(names["stdout"].weight >= W_QUALIFIED * 0.5);
     }
 }

@@ -15,7 +15,8 @@
 //! * **anticipation** (`anticipate`) — for a cursor before anything is typed, the names the next
 //!   tokens are likely to use: imported but not used yet, used after the cursor or elsewhere in
 //!   the file, in the enclosing signature or its class's bases, used by similar sibling
-//!   functions; and the definitions the user's recent edits in other files touched;
+//!   functions, used after the cursor's qualifier elsewhere (`httpx.` → `Client`); and the
+//!   definitions the user's recent edits in other files touched;
 //! * **calls** (`calls`) — callers and callees of the enclosing function: the functions it
 //!   calls (before and after the cursor) and, more weakly, the names their definitions use; the
 //!   functions elsewhere that call it, and the names used around those calls;

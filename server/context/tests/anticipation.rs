@@ -242,6 +242,30 @@ fn a_field_receiver_brings_the_members_of_its_type() {
 }
 
 #[test]
+fn a_call_chain_receiver_takes_the_type_its_calls_return() {
+    // `Builder::new_current_thread()` returns a `Builder`, `.enable_all()` returns `&mut Self`:
+    // after the chain's last `.` the members of `Builder` are listed, the ones other code calls
+    // first.
+    let methods: String = (0..30)
+        .map(|i| format!("    /// Sets option {i}.\n    pub fn option_{i}(&mut self) -> &mut Self {{ self }}\n"))
+        .collect();
+    let spec = format!(
+        "//- /src/runtime/builder.rs\npub struct Builder {{\n    kind: usize,\n}}\n\nimpl Builder {{\n\
+         \x20   pub fn new_current_thread() -> Builder {{ Builder {{ kind: 0 }} }}\n\
+         \x20   pub fn enable_all(&mut self) -> &mut Self {{ self }}\n{methods}\
+         \x20   pub fn on_thread_park(&mut self) -> &mut Self {{ self }}\n}}\n\
+         //- /src/other.rs\nfn a(b: &mut Builder) {{\n    b.on_thread_park();\n}}\n\
+         //- /tests/park.rs\nfn rt() -> usize {{\n    let rt = Builder::new_current_thread()\n        \
+         .enable_all()\n        .\n"
+    );
+    let f = fixture(&spec);
+    let result = rank_at_end(&f, "tests/park.rs", 1024);
+    let listing = snippet_with(&result, "fn on_thread_park")
+        .unwrap_or_else(|| panic!("{}", reasons(&result)));
+    assert!(listing.reason.contains("members of `Builder`"), "{}", reasons(&result));
+}
+
+#[test]
 fn a_go_receiver_brings_its_methods_from_sibling_files() {
     let spec = "//- /go.mod\nmodule example.com/web\n\
                 //- /context.go\npackage web\n\ntype Context struct {\n\tkeys map[string]any\n}\n\

@@ -3,7 +3,9 @@
 //!
 //! The receiver's type is read lexically from the live text: a capitalized receiver is a type
 //! itself (`Builder::`, `ErrorCode::`); otherwise the nearest declaration of the receiver says
-//! it (`notify: Notify`, `(c *Context)`, `let powers = Powers::new()`, `r := &Engine{`). The
+//! it (`notify: Notify`, `(c *Context)`, `let powers = Powers::new()`, `r := &Engine{`); a
+//! receiver that is a call has the type its definition returns, followed back through chains
+//! (`Builder::new_current_thread().enable_all().` → `Builder`, `Self` being the owner). The
 //! candidates are listings of that type's members in the files that define it: a container's
 //! header and its members' signatures (an `impl` block, a class), or for Go, whose methods sit
 //! outside the type, the methods whose receiver is the type.
@@ -12,6 +14,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use super::candidate::{Candidate, Source};
+use super::region::floor_char_boundary;
 use super::relations::Relations;
 use super::symbols::NameUse;
 use crate::extract::{DefKind, Definition};
@@ -29,6 +32,14 @@ const MAX_FILES_PER_TYPE: usize = 16;
 const MAX_FILES_SCANNED: usize = 48;
 /// Occurrences of the receiver looked at for a declaration.
 const MAX_OCCURRENCES: usize = 64;
+/// Calls followed back through a chain (`a().b().c().`).
+const MAX_CHAIN: usize = 4;
+/// Bytes searched back for the `(` of a call's argument list.
+const MAX_CALL_BYTES: usize = 4096;
+/// A function defined in more files than this is looked up only on a known owner type.
+const MAX_FILES_PER_FUNCTION: usize = 24;
+/// Bytes of a function's signature read for its return type.
+const MAX_SIGNATURE_BYTES: usize = 600;
 /// Generic wrappers whose argument is the type that has the members.
 const WRAPPERS: &[&str] = &[
     "Arc",
@@ -43,6 +54,8 @@ const WRAPPERS: &[&str] = &[
     "Weak",
     "Vec",
     "Optional",
+    "Result",
+    "Poll",
     "List",
     "Sequence",
     "Promise",
@@ -79,17 +92,44 @@ fn capitalized(name: &str) -> bool {
 }
 
 /// Type names that the receiver before `cursor` may have, best first; empty when the cursor
-/// does not follow a member access.
-pub(super) fn receiver_types(text: &str, cursor: usize) -> Vec<&str> {
+/// does not follow a member access. With `state`, a receiver that is a call takes the type its
+/// definition returns (`Builder::new()`, `.enable_all()` on it, `self.io.registration()`).
+pub(super) fn receiver_types<'a>(
+    state: Option<&'a State>,
+    text: &'a str,
+    cursor: usize,
+) -> Vec<&'a str> {
     let Some(before) = text.get(..cursor) else { return Vec::new() };
-    let Some(head) = before
+    let Some(head) = strip_access(before) else { return Vec::new() };
+    expression_types(state, text, head.trim_end().len(), 0)
+}
+
+/// `before` without its trailing member access (`::`, `->`, `?.`, `.`), if it has one.
+fn strip_access(before: &str) -> Option<&str> {
+    before
         .strip_suffix("::")
         .or_else(|| before.strip_suffix("->"))
         .or_else(|| before.strip_suffix("?."))
         .or_else(|| before.strip_suffix('.'))
-    else {
-        return Vec::new();
-    };
+}
+
+/// The types of the expression ending at `end` in `text`.
+fn expression_types<'a>(
+    state: Option<&'a State>,
+    text: &'a str,
+    end: usize,
+    depth: usize,
+) -> Vec<&'a str> {
+    let head = &text[..end];
+    // `call()?.` reaches the call's success type.
+    let call = head.strip_suffix('?').unwrap_or(head);
+    if call.ends_with(')') {
+        return if depth < MAX_CHAIN {
+            call_types(state, text, call.len() - 1, depth)
+        } else {
+            Vec::new()
+        };
+    }
     let receiver = ident_before(head, head.len());
     if receiver.is_empty() || receiver.as_bytes()[0].is_ascii_digit() {
         return Vec::new();
@@ -101,6 +141,150 @@ pub(super) fn receiver_types(text: &str, cursor: usize) -> Vec<&str> {
         return Vec::new();
     }
     declared_types(text, receiver, head.len() - receiver.len())
+}
+
+/// The types of the call whose argument list closes at `close`: what the called function's
+/// definition returns (`Self` is its owner), or for a constructor (`Error::Io(e)`, `Client(x)`)
+/// the type it builds.
+fn call_types<'a>(
+    state: Option<&'a State>,
+    text: &'a str,
+    close: usize,
+    depth: usize,
+) -> Vec<&'a str> {
+    let Some(open) = matching_open(text, close) else { return Vec::new() };
+    let callee = ident_before(text, open);
+    if callee.is_empty() || callee.as_bytes()[0].is_ascii_digit() {
+        return Vec::new();
+    }
+    let before_callee = &text[..open - callee.len()];
+    let (owners, qualifier) = if let Some(path) = before_callee.strip_suffix("::") {
+        let qualifier = ident_before(path, path.len());
+        (if capitalized(qualifier) { vec![qualifier] } else { Vec::new() }, Some(qualifier))
+    } else if let Some(receiver) = strip_access(before_callee) {
+        (expression_types(state, text, receiver.trim_end().len(), depth + 1), None)
+    } else {
+        (Vec::new(), None)
+    };
+    let returned = state.map(|state| return_types(state, callee, &owners)).unwrap_or_default();
+    if !returned.is_empty() {
+        return returned;
+    }
+    if capitalized(callee) {
+        return match qualifier {
+            Some(qualifier) if capitalized(qualifier) => vec![qualifier],
+            _ => vec![callee],
+        };
+    }
+    Vec::new()
+}
+
+/// The `(` that opens the group closed by the `)` at `close` (within a few KB).
+fn matching_open(text: &str, close: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let floor = close.saturating_sub(MAX_CALL_BYTES);
+    let mut depth = 0usize;
+    let mut at = close;
+    loop {
+        match bytes[at] {
+            b')' => depth += 1,
+            b'(' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(at);
+                }
+            }
+            _ => {}
+        }
+        if at == floor {
+            return None;
+        }
+        at -= 1;
+    }
+}
+
+/// The types that definitions of the function `name` return, for calls on `owners` (any owner
+/// when none is known and the name is specific enough); wrappers (`Result`, `Option`) last.
+fn return_types<'a>(state: &'a State, name: &str, owners: &[&str]) -> Vec<&'a str> {
+    let files = state.files_defining(name);
+    if owners.is_empty() && files.len() > MAX_FILES_PER_FUNCTION {
+        return Vec::new();
+    }
+    let mut found: Vec<&'a str> = Vec::new();
+    for &file in files.iter().take(MAX_FILES_SCANNED) {
+        let Some(entry) = state.file(file) else { continue };
+        let defs = &entry.symbols.definitions;
+        for at in entry.symbols.definitions_named(name) {
+            let def = &defs[at];
+            if !matches!(def.kind, DefKind::Function | DefKind::Method) {
+                continue;
+            }
+            let owner = def
+                .parent
+                .map(|parent| &*defs[parent as usize].name)
+                .or_else(|| go_receiver(&entry.text, def));
+            if !owners.is_empty() && !owner.is_some_and(|owner| owners.contains(&owner)) {
+                continue;
+            }
+            for returned in signature_return_types(&entry.text, def) {
+                let returned = if returned == "Self" {
+                    match owner {
+                        Some(owner) => owner,
+                        None => continue,
+                    }
+                } else {
+                    returned
+                };
+                if !found.contains(&returned) {
+                    found.push(returned);
+                }
+            }
+        }
+    }
+    let (wrapped, plain): (Vec<&str>, Vec<&str>) =
+        found.into_iter().partition(|name| WRAPPERS.contains(name));
+    plain.into_iter().chain(wrapped).take(MAX_TYPES).collect()
+}
+
+/// The capitalized names in the return type of a function definition: after its parameter
+/// list, up to its body or `where` clause (`-> &mut Self`, `-> io::Result<Builder>`,
+/// `) (*Router, error) {`, `): Promise<Client> {`, `-> Client:`).
+fn signature_return_types<'t>(text: &'t str, def: &Definition) -> Vec<&'t str> {
+    let end = def.body.as_ref().map_or(def.range.end, |body| body.start);
+    let end = floor_char_boundary(text, end.min(def.range.start + MAX_SIGNATURE_BYTES));
+    let Some(signature) = text.get(def.range.start..end) else { return Vec::new() };
+    // The parameter list: the first `(` after the name (Go's receiver comes before it).
+    let Some(name_at) = signature.find(&*def.name) else { return Vec::new() };
+    let Some(open) = signature[name_at..].find('(').map(|at| name_at + at) else {
+        return Vec::new();
+    };
+    let bytes = signature.as_bytes();
+    let mut depth = 0usize;
+    let mut close = None;
+    for (at, &byte) in bytes.iter().enumerate().skip(open) {
+        match byte {
+            b'(' => depth += 1,
+            b')' => {
+                depth -= 1;
+                if depth == 0 {
+                    close = Some(at);
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    let Some(close) = close else { return Vec::new() };
+    let rest = &signature[close + 1..];
+    let rest = rest.split(" where").next().unwrap_or(rest);
+    let rest = rest.split('{').next().unwrap_or(rest);
+    let mut names: Vec<&str> = Vec::new();
+    for (_, name) in crate::lexical::identifiers(rest) {
+        if capitalized(name) && !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    names
 }
 
 /// The types a declaration of `name` gives it, from the occurrence nearest before `limit`
@@ -339,7 +523,7 @@ mod tests {
     use super::*;
 
     fn at_end(text: &str) -> Vec<&str> {
-        receiver_types(text, text.len())
+        receiver_types(None, text, text.len())
     }
 
     #[test]
@@ -367,6 +551,40 @@ mod tests {
         assert_eq!(at_end(python), ["Client"]);
         // A comparison is not a declaration; nothing else declares `x`.
         assert!(at_end("if x == 2 {\n    x.").is_empty());
+    }
+
+    #[test]
+    fn a_constructor_call_is_its_type() {
+        // Without an index, a call's type is known only when it constructs one.
+        assert_eq!(at_end("let err = Error::Io(err)."), ["Error"]);
+        assert_eq!(at_end("c = Client(url)\n    ."), ["Client"]);
+        assert_eq!(at_end("let n = io::read(x)?."), Vec::<&str>::new());
+        assert!(at_end("let x = (a, b).").is_empty());
+        assert!(at_end("f(g(h(").is_empty());
+        assert!(at_end(")).").is_empty());
+    }
+
+    #[test]
+    fn return_types_come_from_the_signature() {
+        let def = |text: &str, name: &str| Definition {
+            name: name.into(),
+            kind: DefKind::Method,
+            range: 0..text.len(),
+            header_start: 0,
+            body: text.find('{').map(|at| at..text.len()),
+            start_line: 0,
+            end_line: 0,
+            parent: None,
+            extends: Vec::new(),
+        };
+        let rust = "pub fn enable_all(&mut self, f: impl Fn(Arg)) -> io::Result<Builder> where T: Send { x }";
+        assert_eq!(signature_return_types(rust, &def(rust, "enable_all")), ["Result", "Builder"]);
+        let go = "func (e *Engine) Group(path string) (*RouterGroup, error) { return nil }";
+        assert_eq!(signature_return_types(go, &def(go, "Group")), ["RouterGroup"]);
+        let ts = "open(path: Path): Promise<Session> { }";
+        assert_eq!(signature_return_types(ts, &def(ts, "open")), ["Promise", "Session"]);
+        let none = "fn len(&self) -> usize { 0 }";
+        assert!(signature_return_types(none, &def(none, "len")).is_empty());
     }
 
     #[test]

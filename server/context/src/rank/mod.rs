@@ -21,7 +21,8 @@
 //!   calls (before and after the cursor) and, more weakly, the names their definitions use; the
 //!   functions elsewhere that call it, and the names used around those calls;
 //! * **members** (`members`) — with the cursor right after `receiver.` or `Type::`, a listing
-//!   of the members of the receiver's type (read from its declaration in the live text).
+//!   of the members of the receiver's type (read from its declaration in the live text, or from
+//!   the return types of the calls it is made of).
 //!
 //! Selection (`selection`) is greedy by score under the token budget, skeletons first: only the
 //! best few definitions are shown whole, the rest as signatures and doc comments (a container's
@@ -126,7 +127,7 @@ impl Ranker {
         }
         if signals.anticipation {
             anticipate::edited_candidates(state, request.recent_edits, current, &mut candidates);
-            let types = members::receiver_types(request.text, cursor);
+            let types = members::receiver_types(Some(state), request.text, cursor);
             members::member_candidates(state, &types, current, &relations, &names, &mut candidates);
         }
         if signals.similarity {

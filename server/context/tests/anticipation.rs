@@ -266,6 +266,28 @@ fn a_call_chain_receiver_takes_the_type_its_calls_return() {
 }
 
 #[test]
+fn a_name_like_the_assigned_one_is_anticipated_from_the_package() {
+    // Nothing in the test file names `activeHelpEnvVar`; the variable being assigned is named
+    // like it, and its package (the directory) defines it. The package's other functions stay
+    // out: the budget is small and they match no part of `activeHelpVar`.
+    let others: String = (0..40)
+        .map(|i| format!("// Command step {i}.\nfunc commandStep{i}(name string) string {{\n\treturn name\n}}\n\n"))
+        .collect();
+    let spec = format!(
+        "//- /go.mod\nmodule example.com/cli\n\
+         //- /active_help.go\npackage cli\n\n\
+         // activeHelpEnvVar returns the variable that switches active help off.\n\
+         func activeHelpEnvVar(name string) string {{\n\treturn name + \"_ACTIVE_HELP\"\n}}\n\n{others}\
+         //- /zsh_test.go\npackage cli\n\nfunc TestZsh(t *testing.T) {{\n\tactiveHelpVar := \n"
+    );
+    let f = fixture(&spec);
+    let result = rank_at_end(&f, "zsh_test.go", 256);
+    let wanted = snippet_with(&result, "func activeHelpEnvVar")
+        .unwrap_or_else(|| panic!("{}", reasons(&result)));
+    assert!(wanted.reason.contains("named like the assigned name"), "{}", reasons(&result));
+}
+
+#[test]
 fn a_go_receiver_brings_its_methods_from_sibling_files() {
     let spec = "//- /go.mod\nmodule example.com/web\n\
                 //- /context.go\npackage web\n\ntype Context struct {\n\tkeys map[string]any\n}\n\

@@ -117,6 +117,11 @@ impl State {
         self.by_path.keys()
     }
 
+    /// Files directly in the directory `dir`, in the order they were indexed.
+    pub fn files_in_dir(&self, dir: &Path) -> &[FileId] {
+        self.dir_files.get(dir).map_or(&[], Vec::as_slice)
+    }
+
     /// Files that import `id`.
     pub fn importers_of(&self, id: FileId) -> &[FileId] {
         self.importers.get(&id).map_or(&[], Vec::as_slice)

@@ -16,7 +16,8 @@
 //!   tokens are likely to use: imported but not used yet, used after the cursor or elsewhere in
 //!   the file, in the enclosing signature or its class's bases, used by similar sibling
 //!   functions, used after the cursor's qualifier elsewhere (`httpx.` → `Client`); and the
-//!   definitions the user's recent edits in other files touched;
+//!   definitions the user's recent edits in other files touched; names like the one being
+//!   assigned (`client = ` → `Client`; `assigned`);
 //! * **calls** (`calls`) — callers and callees of the enclosing function: the functions it
 //!   calls (before and after the cursor) and, more weakly, the names their definitions use; the
 //!   functions elsewhere that call it, and the names used around those calls;
@@ -33,6 +34,7 @@
 //! appends.
 
 mod anticipate;
+mod assigned;
 mod calls;
 mod candidate;
 mod members;
@@ -101,6 +103,11 @@ impl Ranker {
             let found = calls::calls(state, &file, cursor, &relations);
             symbols::add_anticipated(&mut names, found.names);
             callers = found.callers;
+        }
+        if signals.anticipation {
+            let assigned =
+                assigned::assigned_names(state, request.text, cursor, current, &relations, &names);
+            symbols::add_assigned(&mut names, assigned);
         }
 
         let mut candidates: Vec<Candidate> = callers;

@@ -17,6 +17,10 @@ use crate::lexical;
 
 const W_DEF: f32 = 4.0;
 const W_EXTENDS: f32 = 2.0;
+/// What a name the request already expects gains from matching the assignment target.
+const W_ASSIGNED_EXTRA: f32 = 0.25;
+/// A name matching the assignment target stays under this weight (below the cursor's line).
+const MAX_ASSIGNED: f32 = 0.99;
 /// At most this many names (near the cursor or anticipated) are looked up.
 const MAX_NAMES: usize = 96;
 /// A name defined in more files than this is "common": only related files are considered.
@@ -49,6 +53,28 @@ pub(super) fn add_anticipated<'t>(
         if expected.weight > entry.weight {
             entry.weight = expected.weight;
             entry.anticipated = Some(expected.why);
+        }
+    }
+}
+
+/// Adds names like the assignment target ([`super::assigned`]), with their match scores: a new
+/// name weighs its score, one the request already expects gains on top of its weight (staying
+/// under a name on the cursor's line).
+pub(super) fn add_assigned<'t>(
+    names: &mut HashMap<&'t str, NameUse<'t>>,
+    assigned: impl IntoIterator<Item = (&'t str, f32)>,
+) {
+    for (name, score) in assigned {
+        let entry = names.entry(name).or_default();
+        let own = super::assigned::W_ASSIGNED * score;
+        let weight = if entry.weight > 0.0 {
+            (entry.weight.max(own) + W_ASSIGNED_EXTRA * score).min(MAX_ASSIGNED)
+        } else {
+            own
+        };
+        if weight > entry.weight {
+            entry.weight = weight;
+            entry.anticipated = Some("named like the assigned name");
         }
     }
 }

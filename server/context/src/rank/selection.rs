@@ -59,6 +59,33 @@ fn truncate_lines(text: &str, cap: usize, count: TokenCounter<'_>) -> Option<(St
     (tokens <= cap).then_some((out, tokens))
 }
 
+/// Lines of a leading doc comment (or attributes) kept when a skeleton must be cut.
+const CUT_DOC_LINES: usize = 2;
+
+/// `skeleton` with its leading comment and attribute lines cut to the first [`CUT_DOC_LINES`],
+/// so that a cut keeps the signature and members rather than spending its share on prose.
+fn shorten_leading_doc(skeleton: &str) -> String {
+    let is_leading = |line: &str| {
+        let line = line.trim_start();
+        ["//", "/*", "*", "#[", "#!", "@", "--"].iter().any(|p| line.starts_with(p))
+    };
+    let mut out = String::with_capacity(skeleton.len());
+    let mut leading = true;
+    let mut kept = 0;
+    for line in skeleton.split_inclusive('\n') {
+        if leading && is_leading(line) {
+            if kept < CUT_DOC_LINES {
+                out.push_str(line);
+                kept += 1;
+            }
+            continue;
+        }
+        leading = false;
+        out.push_str(line);
+    }
+    out
+}
+
 /// The text from the start of `def`'s line to its body (at most [`SIGNATURE_LINES`] lines,
 /// doc comments left out), with `{ ... }` for a braced body; a definition without a body shows
 /// its first line.
@@ -205,9 +232,14 @@ pub(super) fn select(
                     } else if skeleton_tokens <= skeleton_cap {
                         Some((skeleton, skeleton_tokens, SnippetKind::Skeleton, first, last))
                     } else {
-                        // A huge container: its header and as many members as fit.
-                        truncate_lines(&skeleton, skeleton_cap, request.count_tokens)
-                            .map(|(cut, tokens)| (cut, tokens, SnippetKind::Skeleton, first, last))
+                        // A huge container, or a long doc comment: the comment's first lines,
+                        // the header and as many members as fit.
+                        truncate_lines(
+                            &shorten_leading_doc(&skeleton),
+                            skeleton_cap,
+                            request.count_tokens,
+                        )
+                        .map(|(cut, tokens)| (cut, tokens, SnippetKind::Skeleton, first, last))
                     }
                 }
             }
@@ -284,6 +316,23 @@ pub(super) fn select(
 mod tests {
     use super::*;
     use crate::rank::request::approx_tokens;
+
+    #[test]
+    fn a_cut_skeleton_keeps_its_signature_over_its_doc_comment() {
+        let doc: String =
+            (0..30).map(|i| format!("/// Line {i} of a long explanation.\n")).collect();
+        let skeleton =
+            format!("{doc}pub trait AsyncWrite {{\n    fn poll_write(&mut self) {{ ... }}\n}}\n");
+        let short = shorten_leading_doc(&skeleton);
+        assert!(short.starts_with("/// Line 0 of a long explanation.\n/// Line 1"), "{short}");
+        assert!(!short.contains("Line 2 "), "{short}");
+        assert!(short.contains("pub trait AsyncWrite {\n    fn poll_write"), "{short}");
+        let (cut, _) = truncate_lines(&short, 40, &approx_tokens).expect("fits");
+        assert!(cut.contains("pub trait AsyncWrite {"), "{cut}");
+        // Comment lines inside the body stay.
+        let inner = "struct S {\n    // a field\n    a: u8,\n}\n";
+        assert_eq!(shorten_leading_doc(inner), inner);
+    }
 
     #[test]
     fn truncation_keeps_whole_lines_and_marks_the_cut() {

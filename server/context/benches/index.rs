@@ -730,6 +730,16 @@ fn bench_quality() {
                         row.def_file,
                         row.def_line + 1
                     );
+                    if std::env::var("INFILL_BENCH_VERBOSE").is_ok_and(|v| v == "3") {
+                        for s in result.snippets.iter().filter(|s| s.path == def) {
+                            miss.push_str(&format!(
+                                "\n  [{}..{}]\n{}",
+                                s.start_line + 1,
+                                s.end_line + 1,
+                                s.text
+                            ));
+                        }
+                    }
                     if std::env::var("INFILL_BENCH_VERBOSE").is_ok_and(|v| v == "2") {
                         for s in &result.snippets {
                             miss.push_str(&format!(

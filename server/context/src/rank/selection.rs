@@ -62,9 +62,9 @@ fn truncate_lines(text: &str, cap: usize, count: TokenCounter<'_>) -> Option<(St
 /// Lines of a leading doc comment (or attributes) kept when a skeleton must be cut.
 const CUT_DOC_LINES: usize = 2;
 
-/// `skeleton` with its leading comment and attribute lines cut to the first [`CUT_DOC_LINES`],
-/// so that a cut keeps the signature and members rather than spending its share on prose.
-fn shorten_leading_doc(skeleton: &str) -> String {
+/// `skeleton` with its leading comment and attribute lines cut to the first `keep`, so that a
+/// cut keeps the signature and members rather than spending its share on prose.
+fn shorten_leading_doc(skeleton: &str, keep: usize) -> String {
     let is_leading = |line: &str| {
         let line = line.trim_start();
         ["//", "/*", "*", "#[", "#!", "@", "--"].iter().any(|p| line.starts_with(p))
@@ -74,7 +74,7 @@ fn shorten_leading_doc(skeleton: &str) -> String {
     let mut kept = 0;
     for line in skeleton.split_inclusive('\n') {
         if leading && is_leading(line) {
-            if kept < CUT_DOC_LINES {
+            if kept < keep {
                 out.push_str(line);
                 kept += 1;
             }
@@ -84,6 +84,20 @@ fn shorten_leading_doc(skeleton: &str) -> String {
         out.push_str(line);
     }
     out
+}
+
+/// `skeleton` cut to `cap` tokens: see [`shorten_leading_doc`] and [`truncate_lines`]. The
+/// comment's first lines go when keeping them would leave no line of code.
+fn cut_skeleton(skeleton: &str, cap: usize, count: TokenCounter<'_>) -> Option<(String, usize)> {
+    let shows_code = |cut: &str| {
+        cut.lines().any(|line| {
+            let line = line.trim_start();
+            !line.is_empty() && line != "..." && !line.starts_with("//") && !line.starts_with('#')
+        })
+    };
+    truncate_lines(&shorten_leading_doc(skeleton, CUT_DOC_LINES), cap, count)
+        .filter(|(cut, _)| shows_code(cut))
+        .or_else(|| truncate_lines(&shorten_leading_doc(skeleton, 0), cap, count))
 }
 
 /// The text from the start of `def`'s line to its body (at most [`SIGNATURE_LINES`] lines,
@@ -233,13 +247,10 @@ pub(super) fn select(
                         Some((skeleton, skeleton_tokens, SnippetKind::Skeleton, first, last))
                     } else {
                         // A huge container, or a long doc comment: the comment's first lines,
-                        // the header and as many members as fit.
-                        truncate_lines(
-                            &shorten_leading_doc(&skeleton),
-                            skeleton_cap,
-                            request.count_tokens,
-                        )
-                        .map(|(cut, tokens)| (cut, tokens, SnippetKind::Skeleton, first, last))
+                        // the header and as many members as fit; the header without the
+                        // comment when both do not fit.
+                        cut_skeleton(&skeleton, skeleton_cap, request.count_tokens)
+                            .map(|(cut, tokens)| (cut, tokens, SnippetKind::Skeleton, first, last))
                     }
                 }
             }
@@ -323,7 +334,7 @@ mod tests {
             (0..30).map(|i| format!("/// Line {i} of a long explanation.\n")).collect();
         let skeleton =
             format!("{doc}pub trait AsyncWrite {{\n    fn poll_write(&mut self) {{ ... }}\n}}\n");
-        let short = shorten_leading_doc(&skeleton);
+        let short = shorten_leading_doc(&skeleton, CUT_DOC_LINES);
         assert!(short.starts_with("/// Line 0 of a long explanation.\n/// Line 1"), "{short}");
         assert!(!short.contains("Line 2 "), "{short}");
         assert!(short.contains("pub trait AsyncWrite {\n    fn poll_write"), "{short}");
@@ -331,7 +342,10 @@ mod tests {
         assert!(cut.contains("pub trait AsyncWrite {"), "{cut}");
         // Comment lines inside the body stay.
         let inner = "struct S {\n    // a field\n    a: u8,\n}\n";
-        assert_eq!(shorten_leading_doc(inner), inner);
+        assert_eq!(shorten_leading_doc(inner, CUT_DOC_LINES), inner);
+        // When the comment's lines would leave no room for the header, they go.
+        let (cut, _) = cut_skeleton(&skeleton, 14, &approx_tokens).expect("the header fits");
+        assert!(cut.starts_with("pub trait AsyncWrite {"), "{cut}");
     }
 
     #[test]

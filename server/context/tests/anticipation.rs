@@ -288,6 +288,29 @@ fn a_name_like_the_assigned_one_is_anticipated_from_the_package() {
 }
 
 #[test]
+fn where_only_a_trait_fits_the_imported_traits_are_anticipated() {
+    // A glob import names nothing; in a `where` clause the traits of the imported module are
+    // what comes next, and the module's plain functions are not.
+    let helpers: String = (0..40)
+        .map(|i| {
+            format!("/// Helper {i}.\npub fn helper_{i}(x: usize) -> usize {{\n    x + {i}\n}}\n\n")
+        })
+        .collect();
+    let spec = format!(
+        "//- /src/lib.rs\npub mod plumbing;\npub mod once;\n\
+         //- /src/plumbing.rs\n{helpers}/// Consumes the items of a parallel iterator.\n\
+         pub trait UnindexedConsumer<Item> {{\n    fn split_off_left(&self) -> Self;\n}}\n\
+         //- /src/once.rs\nuse crate::plumbing::*;\n\npub struct Once<T>(T);\n\n\
+         impl<T> Once<T> {{\n    fn drive_unindexed<C>(self, consumer: C) -> usize\n    where\n        C: \n"
+    );
+    let f = fixture(&spec);
+    let result = rank_at_end(&f, "src/once.rs", 256);
+    let wanted = snippet_with(&result, "pub trait UnindexedConsumer")
+        .unwrap_or_else(|| panic!("{}", reasons(&result)));
+    assert!(wanted.reason.contains("a trait, where only a trait fits"), "{}", reasons(&result));
+}
+
+#[test]
 fn a_go_receiver_brings_its_methods_from_sibling_files() {
     let spec = "//- /go.mod\nmodule example.com/web\n\
                 //- /context.go\npackage web\n\ntype Context struct {\n\tkeys map[string]any\n}\n\

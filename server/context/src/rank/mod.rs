@@ -17,7 +17,8 @@
 //!   the file, in the enclosing signature or its class's bases, used by similar sibling
 //!   functions, used after the cursor's qualifier elsewhere (`httpx.` → `Client`); and the
 //!   definitions the user's recent edits in other files touched; names like the one being
-//!   assigned (`client = ` → `Client`; `assigned`);
+//!   assigned (`client = ` → `Client`; `assigned`); in Rust, where only a trait fits
+//!   (`impl<T> `, `where C: `), the traits the file can name (`bounds`);
 //! * **calls** (`calls`) — callers and callees of the enclosing function: the functions it
 //!   calls (before and after the cursor) and, more weakly, the names their definitions use; the
 //!   functions elsewhere that call it, and the names used around those calls;
@@ -35,6 +36,7 @@
 
 mod anticipate;
 mod assigned;
+mod bounds;
 mod calls;
 mod candidate;
 mod members;
@@ -108,6 +110,12 @@ impl Ranker {
             let assigned =
                 assigned::assigned_names(state, request.text, cursor, current, &relations, &names);
             symbols::add_assigned(&mut names, assigned);
+            let rust =
+                current_entry.and_then(|e| e.language.as_deref()).is_some_and(|l| l.name == "rust");
+            if rust && bounds::in_trait_position(request.text, cursor) {
+                let traits = bounds::trait_names(state, &relations, &names);
+                symbols::raise(&mut names, traits, "a trait, where only a trait fits");
+            }
         }
 
         let mut candidates: Vec<Candidate> = callers;

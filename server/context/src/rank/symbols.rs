@@ -79,6 +79,21 @@ pub(super) fn add_assigned<'t>(
     }
 }
 
+/// Raises names to the given weights (a name keeps the larger), saying why.
+pub(super) fn raise<'t>(
+    names: &mut HashMap<&'t str, NameUse<'t>>,
+    weighted: impl IntoIterator<Item = (&'t str, f32)>,
+    why: &'static str,
+) {
+    for (name, weight) in weighted {
+        let entry = names.entry(name).or_default();
+        if weight > entry.weight {
+            entry.weight = weight;
+            entry.anticipated = Some(why);
+        }
+    }
+}
+
 /// Identifiers of the region (length ≥ 2) with their weight: 1 on the cursor line, falling off
 /// with distance, faster after the cursor than before it; and the qualifiers written before them.
 pub(super) fn names_near_cursor<'t>(region: &Region<'t>) -> HashMap<&'t str, NameUse<'t>> {

@@ -1,0 +1,170 @@
+//! Trait positions: with the cursor where only a trait can come next in Rust (`impl<T> `,
+//! `dyn `, `where\n    C: `, `<T: `, `T: Send + `), the traits the file can name are the likely
+//! next tokens: those among the names the request already expects, and those its imported files
+//! define (a glob import names none of them).
+
+use std::collections::HashMap;
+
+use super::relations::Relations;
+use super::symbols::NameUse;
+use crate::extract::{DefKind, Definition};
+use crate::index::State;
+
+/// Weight of a trait the imported files define that the request did not expect yet.
+const W_IMPORTED_TRAIT: f32 = 0.75;
+/// What a trait the request already expects gains.
+const W_TRAIT_EXTRA: f32 = 0.35;
+/// A trait stays under this weight (below a name on the cursor's line).
+const MAX_TRAIT: f32 = 0.99;
+/// Imported files searched for traits.
+const MAX_FILES: usize = 32;
+
+fn is_ident_byte(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || byte == b'_'
+}
+
+/// Whether only a trait can come next at `cursor` of Rust `text`: after `impl` (and its
+/// generics), `dyn`, a `+` in a bound list, or `Name:` in a `where` clause or generic list.
+pub(super) fn in_trait_position(text: &str, cursor: usize) -> bool {
+    let Some(before) = text.get(..cursor) else { return false };
+    let line_start = before.rfind('\n').map_or(0, |nl| nl + 1);
+    let line = before[line_start..].trim_end();
+    if line.len() == before[line_start..].len() && !line.is_empty() {
+        // The cursor ends a word or a symbol: something is being typed already.
+        return false;
+    }
+    if let Some(head) = line.strip_suffix('>') {
+        // `impl<T: Send, U>`: the generics of an `impl`.
+        let Some(open) = head.find('<') else { return false };
+        return head[..open].trim_end().ends_with("impl") && ends_word(&head[..open], "impl");
+    }
+    if ends_word(line, "impl") || ends_word(line, "dyn") {
+        return true;
+    }
+    if let Some(head) = line.strip_suffix('+') {
+        // `T: Send + `, `impl Read + `; not `a + ` or `LEN + `.
+        let head = head.trim_end();
+        let bytes = head.as_bytes();
+        let mut start = head.len();
+        while start > 0 && is_ident_byte(bytes[start - 1]) {
+            start -= 1;
+        }
+        let bound = &head[start..];
+        let typed = bound.as_bytes().first().is_some_and(u8::is_ascii_uppercase)
+            && bound.bytes().any(|b| b.is_ascii_lowercase());
+        let lifetime = head[..start].ends_with('\'');
+        let in_bounds = line.contains(": ") || line.contains("impl ") || line.contains("dyn ");
+        return (typed || lifetime) && in_bounds;
+    }
+    let Some(head) = line.strip_suffix(':') else { return false };
+    if head.ends_with(':') {
+        return false;
+    }
+    let name_end = head.trim_end().len();
+    let bytes = head.as_bytes();
+    let mut name_start = name_end;
+    while name_start > 0 && is_ident_byte(bytes[name_start - 1]) {
+        name_start -= 1;
+    }
+    if name_start == name_end || !bytes[name_start].is_ascii_uppercase() {
+        // Bounded names are type parameters (`C`, `Item`); `x: ` is a field or a binding.
+        return false;
+    }
+    let lead = head[..name_start].trim_end();
+    if lead.ends_with('<') || ends_word(lead, "where") {
+        return true;
+    }
+    if lead.is_empty() || lead.ends_with(',') {
+        // A `where` clause's later line: the nearest non-empty line above ends the clause's
+        // `where` or one of its predicates.
+        let above = before[..line_start].trim_end();
+        return ends_word(above, "where") || (above.ends_with(',') && above.contains(':'));
+    }
+    false
+}
+
+/// Whether `text` ends with the whole word `word`.
+fn ends_word(text: &str, word: &str) -> bool {
+    text.strip_suffix(word)
+        .is_some_and(|head| !head.as_bytes().last().is_some_and(|&b| is_ident_byte(b)))
+}
+
+/// Whether `def` (in `text`) declares a trait.
+fn is_trait(text: &str, def: &Definition) -> bool {
+    if def.kind != DefKind::Type {
+        return false;
+    }
+    let end = def.body.as_ref().map_or(def.range.end, |b| b.start).min(def.range.start + 160);
+    let head = text.get(def.range.start..end).unwrap_or_default();
+    head.split_whitespace().take(4).any(|word| word == "trait")
+}
+
+/// Traits for a cursor in a trait position, with their weights: the expected names that some
+/// file defines as a trait gain [`W_TRAIT_EXTRA`]; the traits of imported files come in at
+/// [`W_IMPORTED_TRAIT`].
+pub(super) fn trait_names<'a>(
+    state: &'a State,
+    relations: &Relations,
+    expected: &HashMap<&'a str, NameUse<'a>>,
+) -> Vec<(&'a str, f32)> {
+    let mut out: Vec<(&'a str, f32)> = Vec::new();
+    for (&name, usage) in expected {
+        let defines_trait = state.files_defining(name).iter().take(8).any(|&file| {
+            state.file(file).is_some_and(|entry| {
+                entry
+                    .symbols
+                    .definitions_named(name)
+                    .any(|at| is_trait(&entry.text, &entry.symbols.definitions[at]))
+            })
+        });
+        if defines_trait {
+            out.push((name, (usage.weight() + W_TRAIT_EXTRA).min(MAX_TRAIT)));
+        }
+    }
+    for &file in relations.imports.iter().take(MAX_FILES) {
+        let Some(entry) = state.file(file) else { continue };
+        for def in &entry.symbols.definitions {
+            if def.parent.is_none()
+                && is_trait(&entry.text, def)
+                && !expected.contains_key(&*def.name)
+                && !out.iter().any(|(name, _)| *name == &*def.name)
+            {
+                out.push((&def.name, W_IMPORTED_TRAIT));
+            }
+        }
+    }
+    out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at_end(text: &str) -> bool {
+        in_trait_position(text, text.len())
+    }
+
+    #[test]
+    fn positions_where_only_a_trait_fits() {
+        assert!(at_end("impl<T, U> "));
+        assert!(at_end("    impl "));
+        assert!(at_end("impl<T: Send> "));
+        assert!(at_end("fn f(x: Box<dyn "));
+        assert!(at_end("fn f<T: "));
+        assert!(at_end("fn f<T: Send + "));
+        assert!(at_end("fn drive<C>(self, c: C) -> C::Result\nwhere\n    C: "));
+        assert!(at_end("fn drive<C>(self, c: C) where C: "));
+        assert!(at_end("where\n    A: Send,\n    B: "));
+        // Not there: fields, bindings, paths, something typed, a comparison.
+        assert!(!at_end("struct S {\n    inner: "));
+        assert!(!at_end("let x: "));
+        assert!(!at_end("use std::"));
+        assert!(!at_end("impl<T, U> Asy"));
+        assert!(!at_end("if a > "));
+        assert!(!at_end("let x = a + "));
+        assert!(!at_end("let n: usize = LEN + "));
+        assert!(at_end("fn f(r: impl Read + "));
+        assert!(!at_end(""));
+    }
+}

@@ -311,6 +311,30 @@ fn where_only_a_trait_fits_the_imported_traits_are_anticipated() {
 }
 
 #[test]
+fn a_receiver_declared_from_a_function_call_has_the_type_it_returns() {
+    // `r := New()`: `New` is a function, so `r` is what it returns, an `*Engine`; and
+    // `c, _ := CreateTestContext(w)` takes the first of its results.
+    let spec = "//- /go.mod\nmodule example.com/web\n\
+                //- /gin.go\npackage web\n\ntype Engine struct {\n\tpool int\n}\n\n\
+                // New returns a blank engine.\nfunc New() *Engine {\n\treturn &Engine{}\n}\n\n\
+                func (engine *Engine) allocateContext(max uint16) *Context {\n\treturn nil\n}\n\n\
+                type Context struct {\n\tkeys map[string]any\n}\n\n\
+                func (c *Context) FormFile(name string) (string, error) {\n\treturn name, nil\n}\n\n\
+                func CreateTestContext(w int) (c *Context, r *Engine) {\n\treturn nil, nil\n}\n\
+                //- /helpers.go\npackage web\n\nfunc helper() {\n\tr := New()\n\tc := r.\n\
+                //- /form_test.go\npackage web\n\nfunc TestForm(t *testing.T) {\n\tc, _ := CreateTestContext(1)\n\tf, err := c.\n";
+    let f = fixture(spec);
+    let result = rank_at_end(&f, "helpers.go", 1024);
+    let listing = snippet_with(&result, "allocateContext(max uint16)")
+        .unwrap_or_else(|| panic!("{}", reasons(&result)));
+    assert!(listing.reason.contains("members of `Engine`"), "{}", reasons(&result));
+    let result = rank_at_end(&f, "form_test.go", 1024);
+    let listing = snippet_with(&result, "FormFile(name string)")
+        .unwrap_or_else(|| panic!("{}", reasons(&result)));
+    assert!(listing.reason.contains("members of `Context`"), "{}", reasons(&result));
+}
+
+#[test]
 fn a_go_receiver_brings_its_methods_from_sibling_files() {
     let spec = "//- /go.mod\nmodule example.com/web\n\
                 //- /context.go\npackage web\n\ntype Context struct {\n\tkeys map[string]any\n}\n\

@@ -140,7 +140,38 @@ fn expression_types<'a>(
     if matches!(receiver, "self" | "this" | "super" | "crate" | "Self") {
         return Vec::new();
     }
-    declared_types(text, receiver, head.len() - receiver.len())
+    let declared = declared_types(text, receiver, head.len() - receiver.len());
+    match state {
+        // `r = New()`: a declared "type" that only a function defines is what it returns.
+        Some(state) => declared
+            .into_iter()
+            .flat_map(|name| {
+                if names_only_functions(state, name) {
+                    return_types(state, name, &[])
+                } else {
+                    vec![name]
+                }
+            })
+            .take(MAX_TYPES)
+            .collect(),
+        None => declared,
+    }
+}
+
+/// Whether the definitions of `name` (in the first few files defining it) are all functions.
+fn names_only_functions(state: &State, name: &str) -> bool {
+    let files = state.files_defining(name);
+    !files.is_empty()
+        && files.iter().take(8).all(|&file| {
+            state.file(file).is_some_and(|entry| {
+                entry.symbols.definitions_named(name).all(|at| {
+                    matches!(
+                        entry.symbols.definitions[at].kind,
+                        DefKind::Function | DefKind::Method
+                    )
+                })
+            })
+        })
 }
 
 /// The types of the call whose argument list closes at `close`: what the called function's
@@ -327,6 +358,26 @@ fn declaration_at(text: &str, start: usize, end: usize) -> Vec<&str> {
     };
     let mut at = skip_spaces(end);
     let Some(&next) = bytes.get(at) else { return Vec::new() };
+    if next == b',' {
+        // `name, err := value` / `name, rest = value`: the value's type (its first part).
+        let rest = &text[at..];
+        let line_end = rest.find('\n').unwrap_or(rest.len());
+        let assign = rest[..line_end].find(":=").map(|i| i + 2).or_else(|| {
+            rest[..line_end]
+                .find('=')
+                .filter(|&i| !matches!(rest.as_bytes().get(i + 1), Some(b'=')))
+                .map(|i| i + 1)
+        });
+        let targets = assign.map(|i| &rest[..i]).unwrap_or_default();
+        let plain = targets
+            .trim_end_matches([':', '='])
+            .bytes()
+            .all(|b| is_ident_byte(b) || matches!(b, b',' | b' ' | b'\t'));
+        return match assign {
+            Some(i) if plain => capitalized_names(value_type(text, at + i)),
+            _ => Vec::new(),
+        };
+    }
     let type_text = if next == b':' && bytes.get(at + 1) != Some(&b':') {
         if bytes.get(at + 1) == Some(&b'=') {
             // Go's `name := value`.
@@ -350,7 +401,11 @@ fn declaration_at(text: &str, start: usize, end: usize) -> Vec<&str> {
     } else {
         return Vec::new();
     };
-    // The innermost type past the wrappers comes first.
+    capitalized_names(type_text)
+}
+
+/// The capitalized names of a type expression, the innermost type past the wrappers first.
+fn capitalized_names(type_text: &str) -> Vec<&str> {
     let mut names: Vec<&str> = Vec::new();
     for (_, name) in crate::lexical::identifiers(type_text) {
         if capitalized(name) && !names.contains(&name) {
@@ -549,6 +604,11 @@ mod tests {
         assert_eq!(at_end(rust_new), ["Powers"]);
         let python = "def f(client: Client):\n    client.";
         assert_eq!(at_end(python), ["Client"]);
+        let go_pair = "c, _ := CreateTestContext(w)\n\tc.";
+        assert_eq!(at_end(go_pair), ["CreateTestContext"]);
+        let python_pair = "client, server = Client(url), Server()\nclient.";
+        assert_eq!(at_end(python_pair), ["Client"]);
+        assert!(at_end("f(a, b)\na.").is_empty());
         // A comparison is not a declaration; nothing else declares `x`.
         assert!(at_end("if x == 2 {\n    x.").is_empty());
     }

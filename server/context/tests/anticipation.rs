@@ -335,6 +335,21 @@ fn a_receiver_declared_from_a_function_call_has_the_type_it_returns() {
 }
 
 #[test]
+fn a_test_anticipates_what_its_name_says_it_tests() {
+    let others: String =
+        (0..40).map(|i| format!("def other_{i}(url):\n    return url + {i}\n\n")).collect();
+    let spec = format!(
+        "//- /client.py\n{others}def head(url):\n    return url\n\n\
+         //- /test_client.py\nimport client\n\n\ndef test_head():\n    assert "
+    );
+    let f = fixture(&spec);
+    let result = rank_at_end(&f, "test_client.py", 128);
+    let wanted =
+        snippet_with(&result, "def head(url)").unwrap_or_else(|| panic!("{}", reasons(&result)));
+    assert!(wanted.reason.contains("named like the enclosing function"), "{}", reasons(&result));
+}
+
+#[test]
 fn a_go_receiver_brings_its_methods_from_sibling_files() {
     let spec = "//- /go.mod\nmodule example.com/web\n\
                 //- /context.go\npackage web\n\ntype Context struct {\n\tkeys map[string]any\n}\n\

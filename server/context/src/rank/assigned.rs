@@ -14,6 +14,9 @@ use crate::index::State;
 
 /// Weight of a name whose parts are exactly the target's.
 pub(super) const W_ASSIGNED: f32 = 0.7;
+/// How much a match on the enclosing function's name counts against one on an assignment's
+/// target.
+const W_ENCLOSING_NAME: f32 = 0.6;
 /// At most this many names are anticipated from the target.
 const MAX_NAMES: usize = 8;
 /// At most this many related files are searched for names.
@@ -25,13 +28,18 @@ fn is_ident_byte(byte: u8) -> bool {
     byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'$'
 }
 
+/// Whether the cursor ends a word (something is typed already).
+fn ends_word(text: &str, cursor: usize) -> bool {
+    text.get(..cursor).and_then(|b| b.as_bytes().last()).is_some_and(|&b| is_ident_byte(b))
+}
+
 /// The target of an assignment, keyword argument, field or typed parameter whose value starts
 /// on the cursor's line before `cursor`: `x = `, `let mut x = `, `x := `, `x=`, `x: `. `None` for
 /// a comparison, a tuple or a destructuring target, a name too short to say anything, or when
 /// the cursor ends a word (what is typed of the value says more than its target).
 pub(super) fn assigned_target(text: &str, cursor: usize) -> Option<&str> {
     let before = text.get(..cursor)?;
-    if before.as_bytes().last().is_some_and(|&b| is_ident_byte(b)) {
+    if ends_word(text, cursor) {
         return None;
     }
     let line_start = before.rfind('\n').map_or(0, |nl| nl + 1);
@@ -117,6 +125,19 @@ pub(super) fn name_parts(name: &str) -> Vec<String> {
     parts
 }
 
+/// Whether a lowercase target word and a name's word are the same word, a plural `s` aside.
+fn same_word(target: &str, part: &str) -> bool {
+    let singular = |word: &str| -> usize {
+        if word.len() > 3 && word.as_bytes()[word.len() - 1].eq_ignore_ascii_case(&b's') {
+            word.len() - 1
+        } else {
+            word.len()
+        }
+    };
+    let (t, p) = (&target[..singular(target)], &part[..singular(part)]);
+    t.eq_ignore_ascii_case(p)
+}
+
 /// How well `name` matches a target of `target` parts (lowercase): the share of the target's
 /// parts it has, times how much of the name they make up (half credit for the rest); 0 when
 /// none.
@@ -126,7 +147,7 @@ fn match_score(target: &[String], name: &str) -> f32 {
     let mut seen = 0u64;
     for_each_part(name, |part| {
         parts += 1;
-        if let Some(at) = target.iter().position(|t| t.eq_ignore_ascii_case(part))
+        if let Some(at) = target.iter().position(|t| same_word(t, part))
             && at < 64
             && seen & (1 << at) == 0
         {
@@ -172,21 +193,38 @@ pub(super) fn assigned_names<'a>(
     state: &'a State,
     text: &'a str,
     cursor: usize,
+    enclosing: Option<&str>,
     current: Option<FileId>,
     relations: &Relations,
     expected: &HashMap<&'a str, NameUse<'a>>,
-) -> Vec<(&'a str, f32)> {
-    let Some(target) = assigned_target(text, cursor) else { return Vec::new() };
-    let target_parts = name_parts(target);
+) -> (Vec<(&'a str, f32)>, &'static str) {
+    // The assignment's target; else, more weakly, the enclosing function's name (`test_head`
+    // tests `head`, `Levels` returns `Level`s).
+    let (target, strength) = match assigned_target(text, cursor) {
+        Some(target) => (target, 1.0),
+        None => match enclosing.filter(|_| !ends_word(text, cursor)) {
+            Some(function) => (function, W_ENCLOSING_NAME),
+            None => return (Vec::new(), ""),
+        },
+    };
+    let why = if strength < 1.0 {
+        "named like the enclosing function"
+    } else {
+        "named like the assigned name"
+    };
+    let mut target_parts = name_parts(target);
+    if strength < 1.0 {
+        target_parts.retain(|part| part != "test");
+    }
     if target_parts.is_empty() {
-        return Vec::new();
+        return (Vec::new(), why);
     }
     let mut scored: HashMap<&'a str, f32> = HashMap::new();
     let mut consider = |name: &'a str| {
         if name == target || scored.contains_key(name) {
             return;
         }
-        let score = match_score(&target_parts, name);
+        let score = match_score(&target_parts, name) * strength;
         if score > 0.0 {
             scored.insert(name, score);
         }
@@ -205,7 +243,7 @@ pub(super) fn assigned_names<'a>(
     let mut names: Vec<(&'a str, f32)> = scored.into_iter().collect();
     names.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.len().cmp(&b.0.len())).then(a.0.cmp(b.0)));
     names.truncate(MAX_NAMES);
-    names
+    (names, why)
 }
 
 #[cfg(test)]
@@ -254,6 +292,8 @@ mod tests {
         assert!(exact > match_score(&target, "activeHelpAnnotation"));
         assert!(match_score(&target, "activeHelpAnnotation") > match_score(&target, "helpFunc"));
         assert_eq!(match_score(&target, "Command"), 0.0);
+        // A plural matches its singular.
+        assert!(match_score(&name_parts("Levels"), "Level") == 1.0);
         let client = name_parts("client");
         assert_eq!(match_score(&client, "Client"), 1.0);
         assert!(match_score(&client, "Client") > match_score(&client, "AsyncClient"));

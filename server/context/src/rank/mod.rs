@@ -107,9 +107,27 @@ impl Ranker {
             callers = found.callers;
         }
         if signals.anticipation {
-            let assigned =
-                assigned::assigned_names(state, request.text, cursor, current, &relations, &names);
-            symbols::add_assigned(&mut names, assigned);
+            let enclosing = live_entry.and_then(|entry| {
+                let starts = crate::lexical::line_starts(request.text);
+                let around = anticipate::enclosing_definitions(
+                    request.text,
+                    &starts,
+                    &entry.symbols,
+                    cursor,
+                );
+                anticipate::innermost_function(&entry.symbols, &around)
+                    .map(|at| &*entry.symbols.definitions[at].name)
+            });
+            let (assigned, why) = assigned::assigned_names(
+                state,
+                request.text,
+                cursor,
+                enclosing,
+                current,
+                &relations,
+                &names,
+            );
+            symbols::add_assigned(&mut names, assigned, why);
             let rust =
                 current_entry.and_then(|e| e.language.as_deref()).is_some_and(|l| l.name == "rust");
             if rust && bounds::in_trait_position(request.text, cursor) {

@@ -63,6 +63,7 @@ pub(super) fn add_anticipated<'t>(
 pub(super) fn add_assigned<'t>(
     names: &mut HashMap<&'t str, NameUse<'t>>,
     assigned: impl IntoIterator<Item = (&'t str, f32)>,
+    why: &'static str,
 ) {
     for (name, score) in assigned {
         let entry = names.entry(name).or_default();
@@ -74,7 +75,7 @@ pub(super) fn add_assigned<'t>(
         };
         if weight > entry.weight {
             entry.weight = weight;
-            entry.anticipated = Some("named like the assigned name");
+            entry.anticipated = Some(why);
         }
     }
 }

@@ -62,13 +62,15 @@ fn truncate_lines(text: &str, cap: usize, count: TokenCounter<'_>) -> Option<(St
 /// Lines of a leading doc comment (or attributes) kept when a skeleton must be cut.
 const CUT_DOC_LINES: usize = 2;
 
+/// Whether a line is a comment, an attribute or a decorator (what leads a definition).
+fn is_leading(line: &str) -> bool {
+    let line = line.trim_start();
+    ["//", "/*", "*", "#[", "#!", "@", "--"].iter().any(|p| line.starts_with(p))
+}
+
 /// `skeleton` with its leading comment and attribute lines cut to the first `keep`, so that a
 /// cut keeps the signature and members rather than spending its share on prose.
 fn shorten_leading_doc(skeleton: &str, keep: usize) -> String {
-    let is_leading = |line: &str| {
-        let line = line.trim_start();
-        ["//", "/*", "*", "#[", "#!", "@", "--"].iter().any(|p| line.starts_with(p))
-    };
     let mut out = String::with_capacity(skeleton.len());
     let mut leading = true;
     let mut kept = 0;
@@ -91,8 +93,8 @@ fn shorten_leading_doc(skeleton: &str, keep: usize) -> String {
 fn cut_skeleton(skeleton: &str, cap: usize, count: TokenCounter<'_>) -> Option<(String, usize)> {
     let shows_code = |cut: &str| {
         cut.lines().any(|line| {
-            let line = line.trim_start();
-            !line.is_empty() && line != "..." && !line.starts_with("//") && !line.starts_with('#')
+            let code = line.trim_start();
+            !code.is_empty() && code != "..." && !is_leading(line)
         })
     };
     truncate_lines(&shorten_leading_doc(skeleton, CUT_DOC_LINES), cap, count)
@@ -343,6 +345,13 @@ mod tests {
         // Comment lines inside the body stay.
         let inner = "struct S {\n    // a field\n    a: u8,\n}\n";
         assert_eq!(shorten_leading_doc(inner, CUT_DOC_LINES), inner);
+        // A JSDoc block and a decorator are leading lines too.
+        let js = "/**\n * Creates a timer.\n * More.\n */\nexport function timer(\n  due: number,\n) { ... }\n";
+        let (cut, _) = cut_skeleton(js, 12, &approx_tokens).expect("the header fits");
+        assert!(cut.contains("export function timer("), "{cut}");
+        let python = "@rich_repr()\n@dataclass\nclass Segment(NamedTuple):\n    text: str\n";
+        let (cut, _) = cut_skeleton(python, 10, &approx_tokens).expect("the header fits");
+        assert!(cut.contains("class Segment(NamedTuple):"), "{cut}");
         // When the comment's lines would leave no room for the header, they go.
         let (cut, _) = cut_skeleton(&skeleton, 14, &approx_tokens).expect("the header fits");
         assert!(cut.starts_with("pub trait AsyncWrite {"), "{cut}");

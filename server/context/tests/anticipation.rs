@@ -350,6 +350,38 @@ fn a_test_anticipates_what_its_name_says_it_tests() {
 }
 
 #[test]
+fn a_blank_line_in_a_file_of_macro_wrapped_items_lists_the_macro_family() {
+    // `metrics.rs` wraps its items in `cfg_rt! {`; the next item is likely wrapped in another
+    // macro of the same file, which it does not name: the family's file lists its macros, the
+    // ones the workspace invokes most first.
+    let family: String = (0..40)
+        .map(|i| format!("macro_rules! cfg_feature_{i} {{\n    ($($item:item)*) => {{ $( #[cfg(feature = \"f{i}\")] $item )* }}\n}}\n\n"))
+        .collect();
+    let users: String = (0..3)
+        .map(|i| format!("//- /src/net{i}.rs\ncfg_net! {{\n    pub fn net_{i}() {{}}\n}}\n"))
+        .collect();
+    let spec = format!(
+        "//- /src/macros/cfg.rs\nmacro_rules! cfg_rt {{\n    ($($item:item)*) => {{ $( #[cfg(feature = \"rt\")] $item )* }}\n}}\n\n\
+         {family}macro_rules! cfg_net {{\n    ($($item:item)*) => {{ $( #[cfg(feature = \"net\")] $item )* }}\n}}\n\
+         {users}//- /src/runtime/metrics.rs\ncfg_rt! {{\n    pub struct Metrics;\n}}\n\n\n"
+    );
+    let f = fixture(&spec);
+    let path = f.path("src/runtime/metrics.rs");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let cursor = text.len() - 1;
+    let mut request = ContextRequest::new(&path, &text, cursor, 1024);
+    request.options.signals.similarity = false;
+    let result = f.index.rank(&request);
+    let listing = snippet_with(&result, "macro_rules! cfg_net")
+        .unwrap_or_else(|| panic!("{}", reasons(&result)));
+    assert!(
+        listing.reason.contains("the macros of a file this one invokes"),
+        "{}",
+        reasons(&result)
+    );
+}
+
+#[test]
 fn a_go_receiver_brings_its_methods_from_sibling_files() {
     let spec = "//- /go.mod\nmodule example.com/web\n\
                 //- /context.go\npackage web\n\ntype Context struct {\n\tkeys map[string]any\n}\n\

@@ -22,6 +22,8 @@
 //! * **calls** (`calls`) — callers and callees of the enclosing function: the functions it
 //!   calls (before and after the cursor) and, more weakly, the names their definitions use; the
 //!   functions elsewhere that call it, and the names used around those calls;
+//! * **families** (`families`) — on a blank line of a file whose items are wrapped in several
+//!   macros of one file (`cfg_rt! {`), a listing of that file's macros;
 //! * **members** (`members`) — with the cursor right after `receiver.` or `Type::`, a listing
 //!   of the members of the receiver's type (read from its declaration in the live text, or from
 //!   the return types of the calls it is made of).
@@ -39,6 +41,7 @@ mod assigned;
 mod bounds;
 mod calls;
 mod candidate;
+mod families;
 mod members;
 mod region;
 mod relations;
@@ -162,6 +165,7 @@ impl Ranker {
             anticipate::edited_candidates(state, request.recent_edits, current, &mut candidates);
             let types = members::receiver_types(Some(state), request.text, cursor);
             members::member_candidates(state, &types, current, &relations, &names, &mut candidates);
+            families::family_candidates(state, request.text, cursor, current, &mut candidates);
         }
         if signals.similarity {
             similarity::similarity_candidates(

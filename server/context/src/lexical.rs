@@ -21,9 +21,37 @@ fn is_ident_start(byte: u8) -> bool {
     byte.is_ascii_alphabetic() || byte == b'_' || byte == b'$'
 }
 
+/// Whether `byte` can continue an identifier (ASCII letters, digits, `_`, `$`).
 #[inline]
-fn is_ident_continue(byte: u8) -> bool {
+pub(crate) fn is_ident_continue(byte: u8) -> bool {
     byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'$'
+}
+
+/// The identifier ending at `end` in `text` (empty when none).
+pub(crate) fn ident_before(text: &str, end: usize) -> &str {
+    let bytes = text.as_bytes();
+    let mut start = end;
+    while start > 0 && is_ident_continue(bytes[start - 1]) {
+        start -= 1;
+    }
+    &text[start..end]
+}
+
+/// The identifier starting at `start` in `text` (empty when none).
+pub(crate) fn ident_at(text: &str, start: usize) -> &str {
+    let bytes = text.as_bytes();
+    let mut end = start;
+    while end < bytes.len() && is_ident_continue(bytes[end]) {
+        end += 1;
+    }
+    &text[start..end]
+}
+
+/// `before` without its trailing member access (`::`, `->`, `?.`, `.`), and that separator.
+pub(crate) fn strip_member_access(before: &str) -> Option<(&str, &'static str)> {
+    ["::", "->", "?.", "."]
+        .into_iter()
+        .find_map(|separator| before.strip_suffix(separator).map(|head| (head, separator)))
 }
 
 /// Every ASCII identifier-like token in `text` with its byte offset. Tokens inside strings and

@@ -246,50 +246,36 @@ pub(super) fn innermost_function(symbols: &FileSymbols, enclosing: &[usize]) -> 
         .max_by_key(|&at| symbols.definitions[at].range.start)
 }
 
-fn is_ident_byte(byte: u8) -> bool {
-    byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'$'
-}
-
 /// With the cursor right after `q.`, `q::`, `q->` or `q?.`, the identifiers that follow the same
 /// qualifier and separator elsewhere in `text`, with their counts, most used first (then by
 /// name). Empty when the cursor follows no qualifier or a broad one (`self.`, `crate::`).
 fn qualified_members(text: &str, cursor: usize) -> Vec<(&str, usize)> {
     let Some(before) = text.get(..cursor) else { return Vec::new() };
-    let Some(separator) =
-        ["::", "->", "?.", "."].into_iter().find(|separator| before.ends_with(separator))
-    else {
+    let Some((head, separator)) = lexical::strip_member_access(before) else {
         return Vec::new();
     };
-    let head = &before[..before.len() - separator.len()];
-    let bytes = text.as_bytes();
-    let mut start = head.len();
-    while start > 0 && is_ident_byte(bytes[start - 1]) {
-        start -= 1;
-    }
-    let qualifier = &head[start..];
+    let qualifier = lexical::ident_before(head, head.len());
+    let start = head.len() - qualifier.len();
     if qualifier.is_empty()
         || qualifier.as_bytes()[0].is_ascii_digit()
         || BROAD_QUALIFIERS.contains(&qualifier)
     {
         return Vec::new();
     }
+    let bytes = text.as_bytes();
     let pattern = format!("{qualifier}{separator}");
     let mut counts: HashMap<&str, usize> = HashMap::new();
     let mut from = 0;
     while let Some(found) = text.get(from..).and_then(|rest| rest.find(&pattern)) {
         let at = from + found;
         from = at + pattern.len();
-        if at == start || (at > 0 && is_ident_byte(bytes[at - 1])) {
+        if at == start || (at > 0 && lexical::is_ident_continue(bytes[at - 1])) {
             continue;
         }
-        let name_start = at + pattern.len();
-        let mut name_end = name_start;
-        while name_end < bytes.len() && is_ident_byte(bytes[name_end]) {
-            name_end += 1;
-        }
+        let name = lexical::ident_at(text, at + pattern.len());
         // `q..` or `q.:` is not a member access.
-        if name_end > name_start && !bytes[name_start].is_ascii_digit() {
-            *counts.entry(&text[name_start..name_end]).or_default() += 1;
+        if !name.is_empty() && !name.as_bytes()[0].is_ascii_digit() {
+            *counts.entry(name).or_default() += 1;
         }
     }
     let mut members: Vec<(&str, usize)> = counts.into_iter().collect();

@@ -11,6 +11,7 @@ use super::symbols::NameUse;
 use crate::extract::DefKind;
 use crate::ids::FileId;
 use crate::index::State;
+use crate::lexical::{ident_before, is_ident_continue};
 
 /// Weight of a name whose parts are exactly the target's.
 pub(super) const W_ASSIGNED: f32 = 0.7;
@@ -24,13 +25,9 @@ const MAX_FILES: usize = 64;
 /// Bytes of the cursor's line looked at.
 const MAX_LINE_BYTES: usize = 240;
 
-fn is_ident_byte(byte: u8) -> bool {
-    byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'$'
-}
-
 /// Whether the cursor ends a word (something is typed already).
 fn ends_word(text: &str, cursor: usize) -> bool {
-    text.get(..cursor).and_then(|b| b.as_bytes().last()).is_some_and(|&b| is_ident_byte(b))
+    text.get(..cursor).and_then(|b| b.as_bytes().last()).is_some_and(|&b| is_ident_continue(b))
 }
 
 /// The target of an assignment, keyword argument, field or typed parameter whose value starts
@@ -72,11 +69,8 @@ pub(super) fn assigned_target(text: &str, cursor: usize) -> Option<&str> {
             line[..colon].trim_end().len()
         }
     };
-    let mut start = end;
-    while start > 0 && is_ident_byte(bytes[start - 1]) {
-        start -= 1;
-    }
-    let target = &line[start..end];
+    let target = ident_before(&line[..end], end);
+    let start = end - target.len();
     let previous = line[..start].trim_end();
     // `(a, b) = ` and `a, b := ` name no single value (a `, x: ` parameter does).
     if is_assignment && (previous.ends_with(',') || line[end..].trim_start().starts_with(')')) {

@@ -9,6 +9,7 @@ use super::relations::Relations;
 use super::symbols::NameUse;
 use crate::extract::{DefKind, Definition};
 use crate::index::State;
+use crate::lexical::{ident_before, is_ident_continue};
 
 /// Weight of a trait the imported files define that the request did not expect yet.
 const W_IMPORTED_TRAIT: f32 = 0.75;
@@ -18,10 +19,6 @@ const W_TRAIT_EXTRA: f32 = 0.35;
 const MAX_TRAIT: f32 = 0.99;
 /// Imported files searched for traits.
 const MAX_FILES: usize = 32;
-
-fn is_ident_byte(byte: u8) -> bool {
-    byte.is_ascii_alphanumeric() || byte == b'_'
-}
 
 /// Whether only a trait can come next at `cursor` of Rust `text`: after `impl` (and its
 /// generics), `dyn`, a `+` in a bound list, or `Name:` in a `where` clause or generic list.
@@ -44,12 +41,8 @@ pub(super) fn in_trait_position(text: &str, cursor: usize) -> bool {
     if let Some(head) = line.strip_suffix('+') {
         // `T: Send + `, `impl Read + `; not `a + ` or `LEN + `.
         let head = head.trim_end();
-        let bytes = head.as_bytes();
-        let mut start = head.len();
-        while start > 0 && is_ident_byte(bytes[start - 1]) {
-            start -= 1;
-        }
-        let bound = &head[start..];
+        let bound = ident_before(head, head.len());
+        let start = head.len() - bound.len();
         let typed = bound.as_bytes().first().is_some_and(u8::is_ascii_uppercase)
             && bound.bytes().any(|b| b.is_ascii_lowercase());
         let lifetime = head[..start].ends_with('\'');
@@ -61,12 +54,9 @@ pub(super) fn in_trait_position(text: &str, cursor: usize) -> bool {
         return false;
     }
     let name_end = head.trim_end().len();
-    let bytes = head.as_bytes();
-    let mut name_start = name_end;
-    while name_start > 0 && is_ident_byte(bytes[name_start - 1]) {
-        name_start -= 1;
-    }
-    if name_start == name_end || !bytes[name_start].is_ascii_uppercase() {
+    let name = ident_before(head, name_end);
+    let name_start = name_end - name.len();
+    if !name.as_bytes().first().is_some_and(u8::is_ascii_uppercase) {
         // Bounded names are type parameters (`C`, `Item`); `x: ` is a field or a binding.
         return false;
     }
@@ -86,7 +76,7 @@ pub(super) fn in_trait_position(text: &str, cursor: usize) -> bool {
 /// Whether `text` ends with the whole word `word`.
 fn ends_word(text: &str, word: &str) -> bool {
     text.strip_suffix(word)
-        .is_some_and(|head| !head.as_bytes().last().is_some_and(|&b| is_ident_byte(b)))
+        .is_some_and(|head| !head.as_bytes().last().is_some_and(|&b| is_ident_continue(b)))
 }
 
 /// Whether `def` (in `text`) declares a trait.

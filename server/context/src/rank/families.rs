@@ -9,6 +9,7 @@ use super::candidate::{Candidate, Source};
 use crate::extract::DefKind;
 use crate::ids::FileId;
 use crate::index::State;
+use crate::lexical::ident_at;
 use crate::lexical::token_hash;
 
 /// Score of a family's listing.
@@ -19,10 +20,6 @@ const MIN_INVOKED: usize = 1;
 const MAX_FILES_PER_MACRO: usize = 2;
 /// At most this many families are listed.
 const MAX_FAMILIES: usize = 2;
-
-fn is_ident_byte(byte: u8) -> bool {
-    byte.is_ascii_alphanumeric() || byte == b'_'
-}
 
 /// Whether the cursor is at the start of a blank line, where a top-level item would begin.
 fn on_blank_line(text: &str, cursor: usize) -> bool {
@@ -37,17 +34,13 @@ fn invoked_macros(text: &str) -> Vec<&str> {
     let mut names: Vec<&str> = Vec::new();
     for line in text.lines() {
         let line = line.trim_start();
-        let bytes = line.as_bytes();
-        let mut end = 0;
-        while end < bytes.len() && is_ident_byte(bytes[end]) {
-            end += 1;
-        }
-        let rest = line[end..].strip_prefix('!').map(str::trim_start);
-        let invoked = end > 0
-            && !bytes[0].is_ascii_digit()
+        let name = ident_at(line, 0);
+        let rest = line[name.len()..].strip_prefix('!').map(str::trim_start);
+        let invoked = !name.is_empty()
+            && !name.as_bytes()[0].is_ascii_digit()
             && rest.is_some_and(|rest| rest.starts_with(['{', '(', '[']));
-        if invoked && !names.contains(&&line[..end]) && &line[..end] != "macro_rules" {
-            names.push(&line[..end]);
+        if invoked && !names.contains(&name) && name != "macro_rules" {
+            names.push(name);
         }
     }
     names

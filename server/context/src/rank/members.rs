@@ -20,7 +20,9 @@ use super::symbols::NameUse;
 use crate::extract::{DefKind, Definition};
 use crate::ids::FileId;
 use crate::index::State;
-use crate::lexical::token_hash;
+use crate::lexical::{
+    self, ident_at, ident_before, is_ident_continue as is_ident_byte, token_hash,
+};
 
 /// Score of a member listing (times the type's specificity and the file's relation).
 const W_MEMBERS: f32 = 6.0;
@@ -63,30 +65,6 @@ const WRAPPERS: &[&str] = &[
     "ReadonlyArray",
 ];
 
-fn is_ident_byte(byte: u8) -> bool {
-    byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'$'
-}
-
-/// The identifier ending at `end` in `text` (empty when none).
-fn ident_before(text: &str, end: usize) -> &str {
-    let bytes = text.as_bytes();
-    let mut start = end;
-    while start > 0 && is_ident_byte(bytes[start - 1]) {
-        start -= 1;
-    }
-    &text[start..end]
-}
-
-/// The identifier starting at `start` in `text` (empty when none).
-fn ident_at(text: &str, start: usize) -> &str {
-    let bytes = text.as_bytes();
-    let mut end = start;
-    while end < bytes.len() && is_ident_byte(bytes[end]) {
-        end += 1;
-    }
-    &text[start..end]
-}
-
 fn capitalized(name: &str) -> bool {
     name.bytes().next().is_some_and(|b| b.is_ascii_uppercase())
 }
@@ -104,13 +82,9 @@ pub(super) fn receiver_types<'a>(
     expression_types(state, text, head.trim_end().len(), 0)
 }
 
-/// `before` without its trailing member access (`::`, `->`, `?.`, `.`), if it has one.
+/// `before` without its trailing member access, if it has one.
 fn strip_access(before: &str) -> Option<&str> {
-    before
-        .strip_suffix("::")
-        .or_else(|| before.strip_suffix("->"))
-        .or_else(|| before.strip_suffix("?."))
-        .or_else(|| before.strip_suffix('.'))
+    lexical::strip_member_access(before).map(|(head, _)| head)
 }
 
 /// The types of the expression ending at `end` in `text`.
@@ -310,7 +284,7 @@ fn signature_return_types<'t>(text: &'t str, def: &Definition) -> Vec<&'t str> {
     let rest = rest.split(" where").next().unwrap_or(rest);
     let rest = rest.split('{').next().unwrap_or(rest);
     let mut names: Vec<&str> = Vec::new();
-    for (_, name) in crate::lexical::identifiers(rest) {
+    for (_, name) in lexical::identifiers(rest) {
         if capitalized(name) && !names.contains(&name) {
             names.push(name);
         }
@@ -407,7 +381,7 @@ fn declaration_at(text: &str, start: usize, end: usize) -> Vec<&str> {
 /// The capitalized names of a type expression, the innermost type past the wrappers first.
 fn capitalized_names(type_text: &str) -> Vec<&str> {
     let mut names: Vec<&str> = Vec::new();
-    for (_, name) in crate::lexical::identifiers(type_text) {
+    for (_, name) in lexical::identifiers(type_text) {
         if capitalized(name) && !names.contains(&name) {
             names.push(name);
         }

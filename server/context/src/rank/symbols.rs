@@ -65,19 +65,20 @@ pub(super) fn add_assigned<'t>(
     assigned: impl IntoIterator<Item = (&'t str, f32)>,
     why: &'static str,
 ) {
-    for (name, score) in assigned {
-        let entry = names.entry(name).or_default();
-        let own = super::assigned::W_ASSIGNED * score;
-        let weight = if entry.weight > 0.0 {
-            (entry.weight.max(own) + W_ASSIGNED_EXTRA * score).min(MAX_ASSIGNED)
-        } else {
-            own
-        };
-        if weight > entry.weight {
-            entry.weight = weight;
-            entry.anticipated = Some(why);
-        }
-    }
+    let weighted: Vec<(&'t str, f32)> = assigned
+        .into_iter()
+        .map(|(name, score)| {
+            let current = names.get(name).map_or(0.0, |usage| usage.weight);
+            let own = super::assigned::W_ASSIGNED * score;
+            let weight = if current > 0.0 {
+                (current.max(own) + W_ASSIGNED_EXTRA * score).min(MAX_ASSIGNED)
+            } else {
+                own
+            };
+            (name, weight)
+        })
+        .collect();
+    raise(names, weighted, why);
 }
 
 /// Raises names to the given weights (a name keeps the larger), saying why.

@@ -18,7 +18,7 @@
 
 use infill_syntax::Language;
 
-use super::anticipate::{Anticipated, enclosing_definitions, innermost_function, is_function};
+use super::anticipate::{Anticipated, is_function};
 use super::candidate::{Candidate, Source};
 use super::relations::Relations;
 use super::symbols::same_family;
@@ -92,17 +92,18 @@ pub(super) struct CurrentFile<'a> {
 
 /// Callees and callers of the function enclosing `cursor` in `file`; nothing when the cursor
 /// is in no function.
+/// `function` is the innermost function enclosing the cursor (an index into `file.symbols`'s
+/// definitions, from [`super::anticipate::innermost_function`]).
 pub(super) fn calls<'a>(
     state: &'a State,
     file: &CurrentFile<'a>,
     cursor: usize,
+    function: Option<usize>,
     relations: &Relations,
 ) -> Calls<'a> {
     let mut out = Calls::default();
     let text = file.text;
-    let starts = lexical::line_starts(text);
-    let enclosing = enclosing_definitions(text, &starts, file.symbols, cursor);
-    let Some(function) = innermost_function(file.symbols, &enclosing) else { return out };
+    let Some(function) = function else { return out };
     let def = &file.symbols.definitions[function];
     let name: &str = &def.name;
     let end = def.range.end.max(cursor).min(def.range.start + MAX_BODY_BYTES);

@@ -95,6 +95,18 @@ impl Ranker {
                 anticipate::anticipated_names(&view, &region).into_values(),
             );
         }
+        // The innermost function around the cursor, for the calls and assignment signals.
+        let function =
+            live_entry.filter(|_| signals.calls || signals.anticipation).and_then(|entry| {
+                let starts = crate::lexical::line_starts(request.text);
+                let around = anticipate::enclosing_definitions(
+                    request.text,
+                    &starts,
+                    &entry.symbols,
+                    cursor,
+                );
+                anticipate::innermost_function(&entry.symbols, &around)
+            });
         let mut callers = Vec::new();
         if signals.calls
             && let (Some(id), Some(entry)) = (current, live_entry)
@@ -105,22 +117,13 @@ impl Ranker {
                 symbols: &entry.symbols,
                 language: entry.language.as_deref(),
             };
-            let found = calls::calls(state, &file, cursor, &relations);
+            let found = calls::calls(state, &file, cursor, function, &relations);
             symbols::add_anticipated(&mut names, found.names);
             callers = found.callers;
         }
         if signals.anticipation {
-            let enclosing = live_entry.and_then(|entry| {
-                let starts = crate::lexical::line_starts(request.text);
-                let around = anticipate::enclosing_definitions(
-                    request.text,
-                    &starts,
-                    &entry.symbols,
-                    cursor,
-                );
-                anticipate::innermost_function(&entry.symbols, &around)
-                    .map(|at| &*entry.symbols.definitions[at].name)
-            });
+            let enclosing =
+                function.zip(live_entry).map(|(at, entry)| &*entry.symbols.definitions[at].name);
             let (assigned, why) = assigned::assigned_names(
                 state,
                 request.text,

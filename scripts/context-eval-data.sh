@@ -15,8 +15,11 @@
 #   Go          Debian's source packages of cobra, gin and logrus (`apt-get download` of the
 #               pinned version, unpacked with `dpkg-deb -x`: no root, no install)
 # Ground truth comes from universal-ctags (independent of our tree-sitter queries): only names
-# that ctags finds defined exactly once in the repository count, so the defining line is
-# unambiguous. The benchmark masks the rest of the line from the cursor on.
+# that ctags finds defined exactly once in the repository are targets (and for a member access,
+# `x.name` or `Enum::Name`, no field, method or variant of that name either), so the defining
+# line is unambiguous; a name reached through an import from outside the repository
+# (`fmt.Print`, `io::Result`, `inspect.signature`), in a docstring, or one a local binding
+# shadows is not a target either. The benchmark masks the rest of the line from the cursor on.
 # Output: OUT_DIR/dataset.jsonl, one JSON object per cursor:
 #   {"kind", "lang", "root", "file", "line", "col", "symbol", "def_file", "def_line"}
 #   (lines 0-based, col in bytes; kind "after" or "before")
@@ -85,13 +88,124 @@ KINDS = {"func", "function", "method", "class", "struct", "enum", "trait", "inte
          "type", "alias", "macro", "union", "module"}
 SKIP_LINE = re.compile(r"^\s*(//|#|\*|/\*|use |import |from |export \* from|pub use |mod |pub mod )")
 IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# ctags kinds that name something defined elsewhere (imports, impl blocks), not a definition
+NOT_DEFINITIONS = {"python": {"namespace", "unknown", "module"}, "go": {"packageName", "package", "unknown"},
+                   "rust": {"implementation"}, "typescript": set()}
+STD_RUST = {"std", "core", "alloc"}
+RUST_PRIMITIVES = {"u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize",
+                   "f32", "f64", "bool", "char", "str"}
+# scopes ctags gives a free function or type (not a method or member)
+FREE_SCOPES = {None, "package", "module", "namespace", "function", "method", "file"}
+JS_GLOBALS = {"Math", "Object", "Array", "Promise", "Symbol", "console", "JSON", "Number", "String",
+              "Date", "Reflect", "Error", "Function", "Map", "Set", "globalThis", "window", "document"}
+
+class Qualifiers:
+    """Whether the qualifier in front of a name (`fmt.` `io::` `inspect.`) leads outside the
+    repository, from the file's imports. Unknown qualifiers (a variable of unknown type) count as
+    inside: only what the imports prove external is dropped."""
+
+    def __init__(self, lang, root):
+        self.lang = lang
+        self.module = ""
+        self.crate = ""
+        self.packages = set()
+        if lang == "go":
+            m = re.search(r"^module\s+(\S+)", open(os.path.join(root, "go.mod")).read(), re.M)
+            self.module = m.group(1) if m else ""
+        elif lang == "rust":
+            m = re.search(r'^name\s*=\s*"([^"]+)"', open(os.path.join(root, "Cargo.toml")).read(), re.M)
+            self.crate = m.group(1).replace("-", "_") if m else ""
+        elif lang == "python":
+            self.packages = {d for d in os.listdir(root) if os.path.isfile(os.path.join(root, d, "__init__.py"))}
+
+    def imports(self, text):
+        """name bound by an import -> True when it comes from outside the repository"""
+        bound = {}
+        if self.lang == "go":
+            for block in re.findall(r"^import\s*\((.*?)^\)", text, re.M | re.S) + re.findall(r"^import\s+([^(\n]+)$", text, re.M):
+                for alias, path in re.findall(r'(?:^|\n)\s*([A-Za-z_.]\w*\s+)?"([^"]+)"', "\n" + block):
+                    name = alias.strip() or path.rstrip("/").split("/")[-1]
+                    if re.fullmatch(r"v\d+", name):
+                        name = path.rstrip("/").split("/")[-2]
+                    bound[name.replace("-", "_")] = not path.startswith(self.module)
+        elif self.lang == "python":
+            for mod, alias in re.findall(r"^\s*import\s+([\w.]+)(?:\s+as\s+(\w+))?", text, re.M):
+                bound[alias or mod.split(".")[0]] = mod.split(".")[0] not in self.packages
+            for mod, names in re.findall(r"^\s*from\s+([\w.]+)\s+import\s+(\([^)]*\)|[^\n]+)", text, re.M):
+                outside = not mod.startswith(".") and mod.split(".")[0] not in self.packages
+                for part in names.strip("()").split(","):
+                    words = part.split()
+                    if words:
+                        bound[words[-1]] = outside
+        elif self.lang == "typescript":
+            for names, source in re.findall(r"^\s*import\s+(?:type\s+)?(.+?)\s+from\s+['\"]([^'\"]+)['\"]", text, re.M | re.S):
+                for name in re.findall(r"(\w+)\s*(?:[,}]|$)", names):
+                    bound[name] = not source.startswith(".")
+        elif self.lang == "rust":
+            # modules this file declares (`mod support;`) are inside
+            local = set(re.findall(r"^\s*(?:pub(?:\([^)]*\))?\s+)?mod\s+(\w+)", text, re.M))
+            for body in re.findall(r"^\s*(?:pub(?:\([^)]*\))?\s+)?use\s+([^;]+);", text, re.M):
+                root = body.strip().lstrip(":").split("::")[0].strip()
+                outside = root in STD_RUST or root not in {"crate", "self", "super", self.crate} | local
+                for name in re.findall(r"(\w+)\s*(?:[,}]|$)", body.replace("\n", " ")):
+                    if name != "self":
+                        bound[name] = outside
+                for name in re.findall(r"(\w+)\s*::\s*\{\s*self\b", body):
+                    bound[name] = outside
+                for alias in re.findall(r"\bas\s+(\w+)", body):
+                    bound[alias] = outside
+        return bound
+
+    def module_matches(self, before, def_file):
+        if self.lang != "rust":
+            return True
+        m = re.search(r"(\$?\w+)\s*::\s*$", before)
+        if not m or not m.group(1)[0].islower() or m.group(1) in {"crate", "self", "super", self.crate} | RUST_PRIMITIVES:
+            return True
+        parts = re.split(r"[/\\]", def_file)
+        return m.group(1) in parts[:-1] + [parts[-1].rsplit(".", 1)[0]]
+
+    def member(self, before, imports):
+        """whether the name is reached as a member of a value or type (`x.name`, `Enum::Name`),
+        not through a module (`httpx.Client`, `file::is_hidden`, `fmt.Print`)"""
+        if self.lang == "rust":
+            if re.search(r"[\w)\]?]\s*\.\s*$", before):
+                return True
+            m = re.search(r"(\w+)\s*::\s*$", before)
+            return m is not None and m.group(1)[0].isupper()
+        m = re.search(r"(^|[^\w.])(\w+)\s*\.\s*$", before)
+        if m:
+            return m.group(2) not in imports or (self.lang == "python" and m.group(2)[0].isupper())
+        return re.search(r"[\w)\]]\s*\.\s*$", before) is not None
+
+    def external(self, before, imports):
+        if self.lang == "rust":
+            m = re.search(r"((?:\$?\w+\s*::\s*)+)$", before)
+            if not m:
+                return False
+            first = m.group(1).split("::")[0].strip()
+            if first in STD_RUST:
+                return True
+            if first in ("crate", "self", "super", "$crate", "Self", self.crate):
+                return False
+            return imports.get(first, False)
+        m = re.search(r"(^|[^\w.])(\w+)\s*\.\s*$", before)
+        if not m:
+            return False
+        qualifier = m.group(2)
+        if self.lang == "typescript" and qualifier in JS_GLOBALS:
+            return True
+        return imports.get(qualifier, False)
+
 quota = {"rust": n_rust, "python": n_py, "typescript": n_ts, "go": n_go}
 quota_before = {"rust": b_rust, "python": b_py, "typescript": b_ts, "go": b_go}
 per_lang = {}
 for lang, root, sub, exts in repos:
-    tags = subprocess.run(["ctags", "-R", "--output-format=json", "--fields=+nK", "-f", "-", sub],
+    tags = subprocess.run(["ctags", "-R", "--output-format=json", "--fields=+nKZ", "-f", "-", sub],
                           capture_output=True, text=True, check=True).stdout
-    defs = {}
+    # definitions of the kinds a cursor may target, and every definition ctags sees (fields,
+    # members, enum variants, variables too): a name counts as "defined once" only by the second
+    defs, every = {}, {}
     for line in tags.splitlines():
         try:
             tag = json.loads(line)
@@ -99,10 +213,14 @@ for lang, root, sub, exts in repos:
             continue
         if tag.get("_type") != "tag" or not tag["path"].endswith(exts):
             continue
+        place = (os.path.relpath(os.path.abspath(tag["path"]), root), tag["line"] - 1)
+        if tag.get("kind") not in NOT_DEFINITIONS[lang]:
+            every[tag["name"]] = every.get(tag["name"], 0) + 1
         if tag.get("kind") not in KINDS or len(tag["name"]) < 4:
             continue
-        defs.setdefault(tag["name"], []).append((os.path.relpath(os.path.abspath(tag["path"]), root), tag["line"] - 1))
+        defs.setdefault(tag["name"], []).append(place + (tag.get("kind"), tag.get("scopeKind")))
     unique = {name: places[0] for name, places in defs.items() if len(places) == 1}
+    resolver = Qualifiers(lang, root)
     cands = []
     for dirpath, _, files in os.walk(sub):
         for fname in sorted(files):
@@ -115,7 +233,13 @@ for lang, root, sub, exts in repos:
             except (UnicodeDecodeError, OSError):
                 continue
             whole = "\n".join(lines)
+            imports = resolver.imports(whole)
+            in_docstring = False
             for no, text in enumerate(lines):
+                docstring = in_docstring
+                if lang == "python" and (text.count('"""') + text.count("'''")) % 2:
+                    in_docstring = not in_docstring
+                    docstring = True
                 if SKIP_LINE.match(text) or len(text) > 200:
                     continue
                 for m in IDENT.finditer(text):
@@ -133,11 +257,42 @@ for lang, root, sub, exts in repos:
                     if re.search(r"\b(let|var|const|mut|def|fn|function)\s+" + name + r"\b|[(,]\s*" + name
                                  + r"\s*[:,)=]|\b" + name + r"\s*=[^=]", whole):
                         continue
+                    # The line's first such name is its candidate. Some candidates are not a use
+                    # of the repository's definition; they stay in the pool (so the sample of the
+                    # others does not move) but are never picked:
+                    wrong = (
+                        # it is reached as a member (`x.name`, `Enum::Name`) and the repository
+                        # has another definition of the name (a field, a method, a variant)
+                        (every.get(name, 0) > 1 and resolver.member(before, imports))
+                        # it is in a docstring
+                        or docstring
+                        # a Go `x :=`, a loop variable or a Python `as` binding shadows it
+                        or re.search(r"\b" + name + r"\s*:=|,\s*" + name + r"\s*:=|\bfor\s+" + name
+                                     + r"\b", whole) is not None
+                        or (lang == "python" and re.search(r"\bas\s+" + name + r"\b", whole) is not None)
+                        # it is reached through something outside the repository (`fmt.Print`,
+                        # `io::Result`, `inspect.signature`, `Math.max`)
+                        or resolver.external(before, imports)
+                        # or the name itself is imported from outside (`import inspect`,
+                        # `use std::io::Result`)
+                        or imports.get(name, False)
+                        # a method call on a value, but the definition is a free function
+                        or (resolver.member(before, imports) and place[3] in FREE_SCOPES)
+                        # a Rust macro call whose definition is not a macro (`file!`), or the reverse
+                        or (lang == "rust" and (after == "!") != (place[2] == "macro"))
+                        # a Rust macro's metavariable (`$init:expr`), or a field or parameter
+                        # being declared (`shared: worker::Shared`)
+                        or (lang == "rust" and (before.endswith("$") or (
+                            after == ":" and text[m.end():m.end() + 2] != "::"
+                            and re.fullmatch(r"\s*(pub(\([^)]*\))?\s+)?", before) is not None)))
+                        # a Rust path through a module the definition's file is not in
+                        # (`io::Result` when the repository's `Result` is in runtime/task/mod.rs)
+                        or not resolver.module_matches(before, place[0]))
                     # a use, not the definition line itself; `before` is where the name starts
                     cands.append({"lang": lang, "root": root, "file": rel, "line": no,
                                   "col": len(text[:m.end()].encode("utf-8")), "symbol": m.group(0),
                                   "def_file": place[0], "def_line": place[1],
-                                  "before": len(text[:m.start()].encode("utf-8"))})
+                                  "before": len(text[:m.start()].encode("utf-8")), "wrong": wrong})
                     break
     per_lang.setdefault(lang, []).extend(cands)
 def sample(rng, cands, count):
@@ -148,11 +303,11 @@ def sample(rng, cands, count):
         by_file.setdefault((c["root"], c["file"]), []).append(c)
     pool = [c for group in by_file.values() for c in rng.sample(group, min(3, len(group)))]
     rng.shuffle(pool)
-    return pool[:count]
+    return [c for c in pool if not c["wrong"]][:count]
 
 def row(c, kind):
     r = {"kind": kind}
-    r.update({k: v for k, v in c.items() if k != "before"})
+    r.update({k: v for k, v in c.items() if k not in ("before", "wrong")})
     if kind == "before":
         r["col"] = c["before"]
     return r

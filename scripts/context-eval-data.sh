@@ -66,6 +66,29 @@ for pkg in golang-github-spf13-cobra-dev=1.6.1-1:spf13/cobra:cobra-1.6.1 \
   fi
 done
 
+# The standard libraries' sources, for the names of their methods and members: a method call on
+# a value of unknown type (`wg.Done()`, `.collect()`) whose name the standard library also
+# defines does not say which definition it uses. Go and Rust from Debian's source packages,
+# TypeScript's lib.*.d.ts from its npm package, Python's from the interpreter running this.
+mkdir -p "$OUT/std"
+if [ ! -d "$OUT/std/go" ] || [ ! -d "$OUT/std/rust" ]; then
+  tmp=$(mktemp -d)
+  (cd "$tmp" && { apt-get download -q golang-1.19-src=1.19.8-2 >/dev/null 2>&1 || apt-get download -q golang-1.19-src >/dev/null; } \
+     && { apt-get download -q rust-src=1.63.0+dfsg1-2 >/dev/null 2>&1 || apt-get download -q rust-src >/dev/null; } \
+     && for deb in ./*.deb; do dpkg-deb -x "$deb" unpacked; done)
+  rm -rf "$OUT/std/go" "$OUT/std/rust"
+  mv "$tmp/unpacked/usr/share/go-1.19/src" "$OUT/std/go"
+  mkdir -p "$OUT/std/rust"
+  for lib in core alloc std; do mv "$tmp/unpacked/usr/src/rustc-1.63.0/library/$lib" "$OUT/std/rust/$lib"; done
+  rm -rf "$tmp"
+fi
+if [ ! -d "$OUT/std/typescript" ]; then
+  tmp=$(mktemp -d)
+  (cd "$tmp" && npm pack --silent typescript@5.6.3 >/dev/null && tar xzf typescript-5.6.3.tgz)
+  mkdir -p "$OUT/std/typescript" && cp "$tmp"/package/lib/lib.*.d.ts "$OUT/std/typescript/"
+  rm -rf "$tmp"
+fi
+
 python3 - "$OUT" "$PER_LANG_RUST" "$PER_LANG_PY" "$PER_LANG_TS" "$PER_LANG_GO" \
   "$BEFORE_RUST" "$BEFORE_PY" "$BEFORE_TS" "$BEFORE_GO" <<'PY'
 import json, os, random, re, subprocess, sys
@@ -84,6 +107,29 @@ for name in sorted(os.listdir(src)):
         repos.append(("go", path, path, (".go",)))
     elif os.path.isfile(os.path.join(path, "Cargo.toml")):
         repos.append(("rust", path, path, (".rs",)))
+def std_members(lang):
+    """names the language's standard library gives methods, fields or members"""
+    if lang == "python":
+        import sysconfig
+        paths = [sysconfig.get_paths()["stdlib"]]
+    else:
+        paths = [os.path.join(out, "std", lang)]
+    tags = subprocess.run(["ctags", "-R", "--output-format=json", "--languages=" + {
+        "go": "Go", "rust": "Rust", "python": "Python", "typescript": "TypeScript"}[lang],
+        "--exclude=test", "--exclude=tests", "--exclude=testdata", "--exclude=cmd", "--exclude=vendor",
+        "--exclude=site-packages", "--exclude=*_test.go", "-f", "-"] + paths,
+        capture_output=True, text=True).stdout
+    names = set()
+    for line in tags.splitlines():
+        try:
+            tag = json.loads(line)
+        except ValueError:
+            continue
+        if tag.get("kind") in ("method", "methodSpec", "member", "field", "property") or (
+                tag.get("kind") in ("func", "function") and tag.get("scope")):
+            names.add(tag.get("name"))
+    return names
+
 KINDS = {"func", "function", "method", "class", "struct", "enum", "trait", "interface", "typedef",
          "type", "alias", "macro", "union", "module"}
 SKIP_LINE = re.compile(r"^\s*(//|#|\*|/\*|use |import |from |export \* from|pub use |mod |pub mod )")
@@ -92,6 +138,11 @@ IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 NOT_DEFINITIONS = {"python": {"namespace", "unknown", "module"}, "go": {"packageName", "package", "unknown"},
                    "rust": {"implementation"}, "typescript": set()}
 STD_RUST = {"std", "core", "alloc"}
+RUST_PRELUDE = {"Result", "Option", "Some", "None", "Ok", "Err", "Box", "Vec", "String", "ToString",
+                "ToOwned", "Iterator", "IntoIterator", "Extend", "Default", "Drop", "Clone", "Copy",
+                "Send", "Sync", "Sized", "Unpin", "Into", "From", "TryFrom", "TryInto", "AsRef", "AsMut",
+                "Fn", "FnMut", "FnOnce", "PartialEq", "PartialOrd", "Eq", "Ord", "DoubleEndedIterator",
+                "ExactSizeIterator", "FromIterator"}
 RUST_PRIMITIVES = {"u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize",
                    "f32", "f64", "bool", "char", "str"}
 # scopes ctags gives a free function or type (not a method or member)
@@ -200,6 +251,7 @@ class Qualifiers:
 quota = {"rust": n_rust, "python": n_py, "typescript": n_ts, "go": n_go}
 quota_before = {"rust": b_rust, "python": b_py, "typescript": b_ts, "go": b_go}
 per_lang = {}
+std_names = {}
 for lang, root, sub, exts in repos:
     tags = subprocess.run(["ctags", "-R", "--output-format=json", "--fields=+nKZ", "-f", "-", sub],
                           capture_output=True, text=True, check=True).stdout
@@ -221,6 +273,8 @@ for lang, root, sub, exts in repos:
         defs.setdefault(tag["name"], []).append(place + (tag.get("kind"), tag.get("scopeKind")))
     unique = {name: places[0] for name, places in defs.items() if len(places) == 1}
     resolver = Qualifiers(lang, root)
+    if lang not in std_names:
+        std_names[lang] = std_members(lang)
     cands = []
     for dirpath, _, files in os.walk(sub):
         for fname in sorted(files):
@@ -276,8 +330,13 @@ for lang, root, sub, exts in repos:
                         # or the name itself is imported from outside (`import inspect`,
                         # `use std::io::Result`)
                         or imports.get(name, False)
-                        # a method call on a value, but the definition is a free function
-                        or (resolver.member(before, imports) and place[3] in FREE_SCOPES)
+                        # a method call on a value, but the definition is a free function, or
+                        # the standard library has a method of that name too
+                        or (resolver.member(before, imports)
+                            and (place[3] in FREE_SCOPES or name in std_names[lang]))
+                        # a Rust prelude name (`Result<()>`) the file does not import from inside
+                        or (lang == "rust" and name in RUST_PRELUDE and imports.get(name) is not False
+                            and not re.search(r"::\s*$", before))
                         # a Rust macro call whose definition is not a macro (`file!`), or the reverse
                         or (lang == "rust" and (after == "!") != (place[2] == "macro"))
                         # a Rust macro's metavariable (`$init:expr`), or a field or parameter

@@ -219,6 +219,8 @@ class Qualifiers:
     def member(self, before, imports):
         """whether the name is reached as a member of a value or type (`x.name`, `Enum::Name`),
         not through a module (`httpx.Client`, `file::is_hidden`, `fmt.Print`)"""
+        if re.fullmatch(r"\s*\??\.\s*", before):
+            return True  # a chained call continued on its own line: `    .collect()`
         if self.lang == "rust":
             if re.search(r"[\w)\]?]\s*\.\s*$", before):
                 return True

@@ -43,6 +43,7 @@ mod calls;
 mod candidate;
 mod families;
 mod members;
+mod package;
 mod region;
 mod relations;
 pub(crate) mod request;
@@ -136,6 +137,8 @@ impl Ranker {
             symbols::add_assigned(&mut names, assigned, why);
             let rust =
                 current_entry.and_then(|e| e.language.as_deref()).is_some_and(|l| l.name == "rust");
+            let helpers = package::package_names(state, current, request.text, &names);
+            symbols::raise(&mut names, helpers, "used across this package");
             if rust && bounds::in_trait_position(request.text, cursor) {
                 let traits = bounds::trait_names(state, &relations, &names);
                 symbols::raise(&mut names, traits, "a trait, where only a trait fits");

@@ -1,7 +1,8 @@
 //! Trait positions: with the cursor where only a trait can come next in Rust (`impl<T> `,
 //! `dyn `, `where\n    C: `, `<T: `, `T: Send + `), the traits the file can name are the likely
 //! next tokens: those among the names the request already expects, and those its imported files
-//! define (a glob import names none of them).
+//! define (a glob import names none of them). Likewise after `new`, where only a class fits:
+//! the classes among the expected names and those the imported files define.
 
 use std::collections::HashMap;
 
@@ -89,6 +90,14 @@ fn is_trait(text: &str, def: &Definition) -> bool {
     head.split_whitespace().take(4).any(|word| word == "trait")
 }
 
+/// Whether only a class can come next at `cursor`: right after the word `new` (TypeScript,
+/// JavaScript, Java, C#, C++).
+pub(super) fn in_constructor_position(text: &str, cursor: usize) -> bool {
+    let Some(before) = text.get(..cursor) else { return false };
+    let head = before.trim_end_matches([' ', '\t']);
+    head.len() < before.len() && ends_word(head, "new")
+}
+
 /// Traits for a cursor in a trait position, with their weights: the expected names that some
 /// file defines as a trait gain [`W_TRAIT_EXTRA`]; the traits of imported files come in at
 /// [`W_IMPORTED_TRAIT`].
@@ -97,17 +106,37 @@ pub(super) fn trait_names<'a>(
     relations: &Relations,
     expected: &HashMap<&'a str, NameUse<'a>>,
 ) -> Vec<(&'a str, f32)> {
+    names_that_fit(state, relations, expected, is_trait)
+}
+
+/// Classes for a cursor after `new`, weighed as [`trait_names`] weighs traits.
+pub(super) fn class_names<'a>(
+    state: &'a State,
+    relations: &Relations,
+    expected: &HashMap<&'a str, NameUse<'a>>,
+) -> Vec<(&'a str, f32)> {
+    names_that_fit(state, relations, expected, |_, def| def.kind == DefKind::Class)
+}
+
+/// The expected names that some file defines as what `fits`, and the top-level definitions of
+/// imported files that fit, with their weights, best first.
+fn names_that_fit<'a>(
+    state: &'a State,
+    relations: &Relations,
+    expected: &HashMap<&'a str, NameUse<'a>>,
+    fits: impl Fn(&str, &Definition) -> bool,
+) -> Vec<(&'a str, f32)> {
     let mut out: Vec<(&'a str, f32)> = Vec::new();
     for (&name, usage) in expected {
-        let defines_trait = state.files_defining(name).iter().take(8).any(|&file| {
+        let defines = state.files_defining(name).iter().take(8).any(|&file| {
             state.file(file).is_some_and(|entry| {
                 entry
                     .symbols
                     .definitions_named(name)
-                    .any(|at| is_trait(&entry.text, &entry.symbols.definitions[at]))
+                    .any(|at| fits(&entry.text, &entry.symbols.definitions[at]))
             })
         });
-        if defines_trait {
+        if defines {
             out.push((name, (usage.weight() + W_TRAIT_EXTRA).min(MAX_TRAIT)));
         }
     }
@@ -115,7 +144,7 @@ pub(super) fn trait_names<'a>(
         let Some(entry) = state.file(file) else { continue };
         for def in &entry.symbols.definitions {
             if def.parent.is_none()
-                && is_trait(&entry.text, def)
+                && fits(&entry.text, def)
                 && !expected.contains_key(&*def.name)
                 && !out.iter().any(|(name, _)| *name == &*def.name)
             {
@@ -133,6 +162,18 @@ mod tests {
 
     fn at_end(text: &str) -> bool {
         in_trait_position(text, text.len())
+    }
+
+    #[test]
+    fn positions_where_only_a_class_fits() {
+        let at = |text: &str| in_constructor_position(text, text.len());
+        assert!(at("const window = new "));
+        assert!(at("return new  "));
+        assert!(at("x = (new "));
+        assert!(!at("const window = new"));
+        assert!(!at("const renew "));
+        assert!(!at("const news "));
+        assert!(!at("new Subject"));
     }
 
     #[test]

@@ -18,12 +18,17 @@
 //!   functions, used after the cursor's qualifier elsewhere (`httpx.` → `Client`); and the
 //!   definitions the user's recent edits in other files touched; names like the one being
 //!   assigned (`client = ` → `Client`; `assigned`); in Rust, where only a trait fits
-//!   (`impl<T> `, `where C: `), the traits the file can name (`bounds`);
+//!   (`impl<T> `, `where C: `), the traits the file can name, and after `new` the classes
+//!   (`bounds`);
 //! * **calls** (`calls`) — callers and callees of the enclosing function: the functions it
 //!   calls (before and after the cursor) and, more weakly, the names their definitions use; the
 //!   functions elsewhere that call it, and the names used around those calls;
 //! * **families** (`families`) — on a blank line of a file whose items are wrapped in several
 //!   macros of one file (`cfg_rt! {`), a listing of that file's macros;
+//! * **modules** (`modules`) — in Rust, with the cursor right after a module path
+//!   (`crate::runtime::park::`), a listing of the items of the module's file;
+//! * **package** (`package`) — in Go, the package's definitions that most of its files use
+//!   and this one does not name yet;
 //! * **members** (`members`) — with the cursor right after `receiver.` or `Type::`, a listing
 //!   of the members of the receiver's type (read from its declaration in the live text, or from
 //!   the return types of the calls it is made of).
@@ -43,6 +48,7 @@ mod calls;
 mod candidate;
 mod families;
 mod members;
+mod modules;
 mod package;
 mod region;
 mod relations;
@@ -142,6 +148,9 @@ impl Ranker {
             if rust && bounds::in_trait_position(request.text, cursor) {
                 let traits = bounds::trait_names(state, &relations, &names);
                 symbols::raise(&mut names, traits, "a trait, where only a trait fits");
+            } else if !rust && bounds::in_constructor_position(request.text, cursor) {
+                let classes = bounds::class_names(state, &relations, &names);
+                symbols::raise(&mut names, classes, "a class, after `new`");
             }
         }
 
@@ -172,6 +181,7 @@ impl Ranker {
             let types = members::receiver_types(Some(state), request.text, cursor);
             members::member_candidates(state, &types, current, &relations, &names, &mut candidates);
             families::family_candidates(state, request.text, cursor, current, &mut candidates);
+            modules::module_candidates(state, request.text, cursor, current, &mut candidates);
         }
         if signals.similarity {
             similarity::similarity_candidates(

@@ -421,3 +421,148 @@ fn a_name_the_file_uses_often_outranks_one_it_uses_once() {
         reasons(&result)
     );
 }
+
+#[test]
+fn a_go_file_anticipates_the_helpers_its_package_uses_most() {
+    // Go files of one directory share their names without imports: `stringInSlice`, which
+    // three other files of the package call, is likely next; `neverCalled` is not raised.
+    let unused: String = (0..30)
+        .map(|i| format!("func neverCalled{i}(a int) int {{\n\treturn a + {i}\n}}\n\n"))
+        .collect();
+    let users: String = (0..3)
+        .map(|i| {
+            format!(
+                "//- /use{i}.go\npackage cobra\n\nfunc use{i}(v string, list []string) bool {{\n\
+                 \treturn stringInSlice(v, list)\n}}\n"
+            )
+        })
+        .collect();
+    let spec = format!(
+        "//- /go.mod\nmodule example.com/cobra\n\
+         //- /cobra.go\npackage cobra\n\n{unused}\
+         func stringInSlice(a string, list []string) bool {{\n\treturn false\n}}\n\
+         {users}//- /args.go\npackage cobra\n\nfunc OnlyValidArgs(args []string, valid []string) error {{\n\
+         \tfor _, v := range args {{\n\t\tif !"
+    );
+    let f = fixture(&spec);
+    let path = f.path("args.go");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut request = ContextRequest::new(&path, &text, text.len(), 1024);
+    // (The sibling files' windows would show the calls for another reason.)
+    request.options.signals.similarity = false;
+    let result = f.index.rank(&request);
+    let wanted = snippet_with(&result, "func stringInSlice")
+        .unwrap_or_else(|| panic!("{}", reasons(&result)));
+    assert!(wanted.reason.contains("used across this package"), "{}", reasons(&result));
+    assert!(snippet_with(&result, "func neverCalled0").is_none(), "{}", reasons(&result));
+    request.options.signals.anticipation = false;
+    let without = f.index.rank(&request);
+    assert!(snippet_with(&without, "func stringInSlice").is_none(), "{}", reasons(&without));
+}
+
+#[test]
+fn a_rust_module_path_lists_the_items_of_the_module_file() {
+    let others: String =
+        (0..30).map(|i| format!("pub fn park_helper_{i}() -> usize {{\n    {i}\n}}\n\n")).collect();
+    let spec = format!(
+        "//- /src/lib.rs\npub mod runtime;\nmod future;\n\
+         //- /src/runtime/mod.rs\npub(crate) mod park;\n\
+         //- /src/runtime/park.rs\n{others}/// Parks the current thread, cached.\n\
+         pub(crate) struct CachedParkThread {{\n    _p: (),\n}}\n\
+         //- /src/runtime/blocking.rs\nuse crate::runtime::park::CachedParkThread;\n\
+         //- /src/runtime/enter.rs\nuse crate::runtime::park::CachedParkThread;\n\
+         //- /src/future/mod.rs\nmod block_on;\n\
+         //- /src/future/block_on.rs\npub(crate) fn block_on() {{\n    let mut park = crate::runtime::park::"
+    );
+    let f = fixture(&spec);
+    let result = rank_at_end(&f, "src/future/block_on.rs", 512);
+    let listing = snippet_with(&result, "struct CachedParkThread")
+        .unwrap_or_else(|| panic!("{}", reasons(&result)));
+    assert!(listing.path.ends_with("src/runtime/park.rs"), "{}", reasons(&result));
+    assert!(
+        listing.reason.contains("items of module `crate::runtime::park`"),
+        "{}",
+        reasons(&result)
+    );
+    // The listing is the signal's: without it, the module's file brings nothing.
+    let path = f.path("src/future/block_on.rs");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut request = ContextRequest::new(&path, &text, text.trim_end_matches('\n').len(), 512);
+    request.options.signals.similarity = false;
+    request.options.signals.anticipation = false;
+    let without = f.index.rank(&request);
+    assert!(snippet_with(&without, "struct CachedParkThread").is_none(), "{}", reasons(&without));
+}
+
+#[test]
+fn after_new_the_classes_of_imported_files_are_anticipated() {
+    // The file imports thirty functions and one class, none used yet; after `new` only the
+    // class fits.
+    let functions: String = (0..30)
+        .map(|i| {
+            format!(
+                "export function subjectHelper{i}(x: number): number {{\n  return x + {i};\n}}\n\n"
+            )
+        })
+        .collect();
+    let imported: String = (0..30).map(|i| format!("subjectHelper{i}, ")).collect();
+    let spec = format!(
+        "//- /src/Subject.ts\n{functions}/** A multicast observable. */\nexport class Subject<T> {{\n  next(value: T): void {{}}\n}}\n\
+         //- /src/windowTime.ts\nimport {{ {imported}Subject }} from './Subject';\n\n\
+         export function windowTime<T>(span: number) {{\n  const window = new "
+    );
+    let f = fixture(&spec);
+    let path = f.path("src/windowTime.ts");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let cursor = text.trim_end_matches('\n').len();
+    let mut request = ContextRequest::new(&path, &text, cursor, 128);
+    request.options.signals.similarity = false;
+    let result = f.index.rank(&request);
+    let wanted =
+        snippet_with(&result, "class Subject").unwrap_or_else(|| panic!("{}", reasons(&result)));
+    assert!(wanted.reason.contains("a class, after `new`"), "{}", reasons(&result));
+    // Elsewhere in the function the class has no such edge over the functions.
+    let elsewhere = cursor - "new ".len();
+    let plain = f.index.rank(&ContextRequest::new(&path, &text, elsewhere, 128));
+    let class = f.rank_of(&plain, "Subject.ts", "class Subject");
+    let helper = f.rank_of(&plain, "Subject.ts", "function subjectHelper0(");
+    assert!(
+        class.is_none_or(|class| helper.is_some_and(|helper| helper < class)),
+        "{}",
+        reasons(&plain)
+    );
+}
+
+#[test]
+fn a_file_that_invokes_no_macro_family_yet_borrows_its_neighbours_and_counterparts_come_first() {
+    let family: String = (0..40)
+        .map(|i| format!("macro_rules! cfg_feature_{i} {{\n    ($($item:item)*) => {{ $( #[cfg(feature = \"f{i}\")] $item )* }}\n}}\n\n"))
+        .collect();
+    let spec = format!(
+        "//- /src/macros/cfg.rs\n{family}macro_rules! cfg_io_util {{\n    ($($item:item)*) => {{ $( $item )* }}\n}}\n\n\
+         macro_rules! cfg_loom {{\n    ($($item:item)*) => {{ $( $item )* }}\n}}\n\n\
+         macro_rules! cfg_not_loom {{\n    ($($item:item)*) => {{ $( $item )* }}\n}}\n\
+         //- /src/io/util/read.rs\ncfg_io_util! {{\n    pub fn read() {{}}\n}}\n\
+         //- /src/io/util/write.rs\ncfg_io_util! {{\n    pub fn write() {{}}\n}}\n\
+         //- /src/io/util/write_ext.rs\nuse crate::io::util::write::write;\n\n\n\
+         //- /src/sync/tests.rs\ncfg_not_loom! {{\n    mod plain;\n}}\n\n\n"
+    );
+    let f = fixture(&spec);
+    let rank_blank = |relative: &str, budget: usize| {
+        let path = f.path(relative);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut request = ContextRequest::new(&path, &text, text.len() - 1, budget);
+        request.options.signals.similarity = false;
+        f.index.rank(&request)
+    };
+    // write_ext.rs invokes no macro yet; the files beside it wrap their items in cfg_io_util!.
+    let result = rank_blank("src/io/util/write_ext.rs", 1024);
+    let listing = snippet_with(&result, "macro_rules! cfg_io_util")
+        .unwrap_or_else(|| panic!("{}", reasons(&result)));
+    assert!(listing.reason.contains("this directory's files invoke"), "{}", reasons(&result));
+    // With room for a few macros only, `cfg_not_loom!`'s counterpart is listed first.
+    let result = rank_blank("src/sync/tests.rs", 96);
+    let listing = snippet_with(&result, "macro_rules! cfg_loom")
+        .unwrap_or_else(|| panic!("{}", reasons(&result)));
+    assert!(!listing.text.contains("cfg_feature_39"), "{}", listing.text);
+}

@@ -566,3 +566,33 @@ fn a_file_that_invokes_no_macro_family_yet_borrows_its_neighbours_and_counterpar
         .unwrap_or_else(|| panic!("{}", reasons(&result)));
     assert!(!listing.text.contains("cfg_feature_39"), "{}", listing.text);
 }
+
+#[test]
+fn after_an_imported_go_package_its_most_used_exported_names_are_anticipated() {
+    // `logrus.` in a sub-package: the package's exported types that the workspace uses most
+    // are what follows; its unexported helpers are not.
+    let unexported: String = (0..30)
+        .map(|i| format!("func helper{i}(a int) int {{\n\treturn a + {i}\n}}\n\n"))
+        .collect();
+    let users: String = (0..3)
+        .map(|i| format!("//- /use{i}.go\npackage logrus\n\nfunc use{i}(e *Entry) *Entry {{\n\treturn e\n}}\n"))
+        .collect();
+    let spec = format!(
+        "//- /go.mod\nmodule github.com/sirupsen/logrus\n\
+         //- /logrus.go\npackage logrus\n\n{unexported}\
+         // Entry is one log record.\ntype Entry struct {{\n\tMessage string\n}}\n\
+         {users}//- /hooks/syslog/syslog.go\npackage syslog\n\n\
+         import (\n\t\"github.com/sirupsen/logrus\"\n)\n\n\
+         type SyslogHook struct{{}}\n\nfunc (hook *SyslogHook) Fire(entry *logrus."
+    );
+    let f = fixture(&spec);
+    let result = rank_at_end(&f, "hooks/syslog/syslog.go", 256);
+    let wanted = snippet_with(&result, "type Entry struct")
+        .unwrap_or_else(|| panic!("{}", reasons(&result)));
+    assert!(
+        wanted.reason.contains("exported by the package before the cursor"),
+        "{}",
+        reasons(&result)
+    );
+    assert!(snippet_with(&result, "func helper0(").is_none(), "{}", reasons(&result));
+}

@@ -28,7 +28,8 @@
 //! * **modules** (`modules`) — in Rust, with the cursor right after a module path
 //!   (`crate::runtime::park::`), a listing of the items of the module's file;
 //! * **package** (`package`) — in Go, the package's definitions that most of its files use
-//!   and this one does not name yet;
+//!   and this one does not name yet; after an imported package's name (`logrus.`), its
+//!   exported names;
 //! * **members** (`members`) — with the cursor right after `receiver.` or `Type::`, a listing
 //!   of the members of the receiver's type (read from its declaration in the live text, or from
 //!   the return types of the calls it is made of).
@@ -145,6 +146,8 @@ impl Ranker {
                 current_entry.and_then(|e| e.language.as_deref()).is_some_and(|l| l.name == "rust");
             let helpers = package::package_names(state, current, request.text, &names);
             symbols::raise(&mut names, helpers, "used across this package");
+            let exported = package::exported_names(state, current, request.text, cursor);
+            symbols::raise(&mut names, exported, "exported by the package before the cursor");
             if rust && bounds::in_trait_position(request.text, cursor) {
                 let traits = bounds::trait_names(state, &relations, &names);
                 symbols::raise(&mut names, traits, "a trait, where only a trait fits");

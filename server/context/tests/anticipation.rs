@@ -569,10 +569,16 @@ fn a_file_that_invokes_no_macro_family_yet_borrows_its_neighbours_and_counterpar
 
 #[test]
 fn after_an_imported_go_package_its_most_used_exported_names_are_anticipated() {
-    // `logrus.` in a sub-package: the package's exported types that the workspace uses most
-    // are what follows; its unexported helpers are not.
+    // `*logrus.` in a sub-package: the package's exported types that the workspace uses most
+    // are what follows; its functions are not (after `*` only a type fits), nor its unexported
+    // names.
     let unexported: String = (0..30)
-        .map(|i| format!("func helper{i}(a int) int {{\n\treturn a + {i}\n}}\n\n"))
+        .map(|i| {
+            format!(
+                "func helper{i}(a int) int {{\n\treturn a + {i}\n}}\n\n\
+                 func Helper{i}(a int) int {{\n\treturn helper{i}(a)\n}}\n\n"
+            )
+        })
         .collect();
     let users: String = (0..3)
         .map(|i| format!("//- /use{i}.go\npackage logrus\n\nfunc use{i}(e *Entry) *Entry {{\n\treturn e\n}}\n"))
@@ -594,5 +600,24 @@ fn after_an_imported_go_package_its_most_used_exported_names_are_anticipated() {
         "{}",
         reasons(&result)
     );
-    assert!(snippet_with(&result, "func helper0(").is_none(), "{}", reasons(&result));
+    assert!(!result.snippets.iter().any(|s| s.text.contains("elper")), "{}", reasons(&result));
+}
+
+#[test]
+fn a_go_import_alias_is_not_a_name_the_package_defines() {
+    // `log "…/logrus"` binds the package to `log`; the package's own `log` method is not
+    // what the file imported.
+    let spec = "//- /go.mod\nmodule github.com/sirupsen/logrus\n\
+                //- /entry.go\npackage logrus\n\ntype Entry struct{}\n\n\
+                func (entry *Entry) log(msg string) {\n\t_ = msg\n}\n\n\
+                // TextFormatter formats entries as text.\ntype TextFormatter struct{}\n\
+                //- /hooks/writer/writer_test.go\npackage writer\n\n\
+                import (\n\tlog \"github.com/sirupsen/logrus\"\n)\n\n\
+                func TestWriter() {\n\tf := &log.";
+    let f = fixture(spec);
+    let result = rank_at_end(&f, "hooks/writer/writer_test.go", 1024);
+    assert!(snippet_with(&result, "func (entry *Entry) log(").is_none(), "{}", reasons(&result));
+    let wanted = snippet_with(&result, "type TextFormatter struct")
+        .unwrap_or_else(|| panic!("{}", reasons(&result)));
+    assert!(wanted.reason.contains("exported by the package"), "{}", reasons(&result));
 }

@@ -157,6 +157,7 @@ impl Ranker {
             }
         }
 
+        package::forget_package_names(state, current, &mut names);
         let mut candidates: Vec<Candidate> = callers;
         if signals.symbols {
             let current_info = Current {

@@ -98,6 +98,22 @@ pub(super) fn package_names<'a>(
         .collect()
 }
 
+/// Forgets the names a Go file's imports bind to packages (`log` for `log "…/logrus"`): such a
+/// name is a package, not a definition to look up (the package's own `log` method is not it).
+pub(super) fn forget_package_names(
+    state: &State,
+    current: Option<FileId>,
+    names: &mut HashMap<&str, NameUse<'_>>,
+) {
+    let Some(entry) = current.and_then(|id| state.file(id)) else { return };
+    if entry.language.as_deref().is_none_or(|l| l.name != "go") {
+        return;
+    }
+    for import in &entry.symbols.imports {
+        names.remove(go_import_name(&import.path, &import.names).as_str());
+    }
+}
+
 /// The name a Go import binds: its alias, else its path's last element (`gin` for
 /// `github.com/gin-gonic/gin`, the element before a `/v2` version suffix).
 fn go_import_name(path: &str, names: &[String]) -> String {
@@ -113,8 +129,8 @@ fn go_import_name(path: &str, names: &[String]) -> String {
 }
 
 /// With the cursor right after `name.` where `name` is a Go package the current file imports
-/// from the workspace, that package's exported top-level names, the workspace's most used first,
-/// with their weights.
+/// from the workspace, that package's exported top-level names (only its types after `&`, `*`
+/// or `[]`), the workspace's most used first, with their weights.
 pub(super) fn exported_names<'a>(
     state: &'a State,
     current: Option<FileId>,
@@ -129,9 +145,12 @@ pub(super) fn exported_names<'a>(
         return Vec::new();
     };
     let qualifier = ident_before(head, head.len());
-    if qualifier.is_empty() || head[..head.len() - qualifier.len()].ends_with('.') {
+    let lead = &head[..head.len() - qualifier.len()];
+    if qualifier.is_empty() || lead.ends_with('.') {
         return Vec::new();
     }
+    // `&log.`, `*logrus.`, `[]gin.`: only a type fits.
+    let type_only = lead.ends_with(['&', '*', ']']);
     let files = entry.symbols.imports.iter().zip(&entry.resolved).find_map(|(import, resolved)| {
         match resolved {
             Resolution::Files(files)
@@ -151,10 +170,11 @@ pub(super) fn exported_names<'a>(
         }
         for def in &defining.symbols.definitions {
             let name: &str = &def.name;
-            let fits = matches!(
-                def.kind,
-                DefKind::Function | DefKind::Class | DefKind::Type | DefKind::Constant
-            );
+            let fits = match def.kind {
+                DefKind::Class | DefKind::Type => true,
+                DefKind::Function | DefKind::Constant => !type_only,
+                _ => false,
+            };
             if def.parent.is_none()
                 && fits
                 && name.starts_with(|c: char| c.is_ascii_uppercase())

@@ -61,8 +61,13 @@ impl Relations {
                     }
                 }
             }
+            // A Go import's name is the package's alias (`log "github.com/sirupsen/logrus"`),
+            // not a symbol the package defines.
+            let aliases = entry.language.as_deref().is_some_and(|l| l.name == "go");
             for (import, resolution) in entry.symbols.imports.iter().zip(&entry.resolved) {
-                if let Resolution::Files(files) = resolution {
+                if let Resolution::Files(files) = resolution
+                    && !aliases
+                {
                     for name in &import.names {
                         relations
                             .imported_names

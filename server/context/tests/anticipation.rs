@@ -621,3 +621,38 @@ fn a_go_import_alias_is_not_a_name_the_package_defines() {
         .unwrap_or_else(|| panic!("{}", reasons(&result)));
     assert!(wanted.reason.contains("exported by the package"), "{}", reasons(&result));
 }
+
+#[test]
+fn where_only_a_trait_fits_a_file_rich_in_traits_lists_them_one_line_each() {
+    // Fourteen traits of sixty methods each: their skeletons do not all fit the budget, one line
+    // per trait does.
+    let traits: String = (0..14)
+        .map(|t| {
+            let methods: String = (0..60)
+                .map(|m| format!("    /// Method {m}.\n    fn method_{t}_{m}(&self, x: usize) -> usize {{\n        x + {m}\n    }}\n"))
+                .collect();
+            format!("/// Trait {t}.\npub trait ParallelTrait{t}: Send {{\n{methods}}}\n\n")
+        })
+        .collect();
+    let spec = format!(
+        "//- /src/lib.rs\npub mod iter;\npub mod collections;\n\
+         //- /src/iter.rs\n{traits}\
+         //- /src/collections.rs\nuse crate::iter::*;\n\npub struct Deque<T>(Vec<T>);\n\nimpl<T: Send> "
+    );
+    let f = fixture(&spec);
+    let result = rank_at_end(&f, "src/collections.rs", 1024);
+    // Every trait is in the context, which their skeletons alone do not achieve.
+    let context: String = result.snippets.iter().map(|s| s.text.as_str()).collect();
+    for t in 0..14 {
+        assert!(context.contains(&format!("pub trait ParallelTrait{t}:")), "{}", reasons(&result));
+    }
+    let listing = result
+        .snippets
+        .iter()
+        .find(|s| s.reason.contains("the traits of an imported file"))
+        .unwrap_or_else(|| panic!("{}", reasons(&result)));
+    for t in 0..14 {
+        assert!(listing.text.contains(&format!("pub trait ParallelTrait{t}:")), "{}", listing.text);
+    }
+    assert!(!listing.text.contains("fn method_0_0"), "{}", listing.text);
+}

@@ -1,16 +1,20 @@
 //! Trait positions: with the cursor where only a trait can come next in Rust (`impl<T> `,
 //! `dyn `, `where\n    C: `, `<T: `, `T: Send + `), the traits the file can name are the likely
 //! next tokens: those among the names the request already expects, and those its imported files
-//! define (a glob import names none of them). Likewise after `new`, where only a class fits:
+//! define (a glob import names none of them), and a one-line-per-trait listing of the imported
+//! files richest in traits, since their skeletons are long. Likewise after `new`, where only a
+//! class fits:
 //! the classes among the expected names and those the imported files define.
 
 use std::collections::HashMap;
 
+use super::candidate::{Candidate, Source};
 use super::relations::Relations;
 use super::symbols::NameUse;
 use crate::extract::{DefKind, Definition};
+use crate::ids::FileId;
 use crate::index::State;
-use crate::lexical::{ident_before, is_ident_continue};
+use crate::lexical::{ident_before, is_ident_continue, token_hash};
 
 /// Weight of a trait the imported files define that the request did not expect yet.
 const W_IMPORTED_TRAIT: f32 = 0.75;
@@ -88,6 +92,53 @@ fn is_trait(text: &str, def: &Definition) -> bool {
     let end = def.body.as_ref().map_or(def.range.end, |b| b.start).min(def.range.start + 160);
     let head = text.get(def.range.start..end).unwrap_or_default();
     head.split_whitespace().take(4).any(|word| word == "trait")
+}
+
+/// Score of a listing of an imported file's traits, one line each, in a trait position: above
+/// the traits' own skeletons, which are long (a `ParallelIterator` skeleton takes ~500 tokens).
+const W_TRAIT_LISTING: f32 = 8.0;
+/// At most this many imported files' traits are listed.
+const MAX_LISTINGS: usize = 3;
+
+/// For a cursor in a trait position: listings of the traits of the imported files that define
+/// the most, one header line per trait, the expected ones first, then the most used.
+pub(super) fn trait_listings(
+    state: &State,
+    relations: &Relations,
+    expected: &HashMap<&str, NameUse<'_>>,
+    candidates: &mut Vec<Candidate>,
+) {
+    let mut files: Vec<(FileId, Vec<u32>)> = Vec::new();
+    for &file in relations.imports.iter().take(MAX_FILES) {
+        let Some(entry) = state.file(file) else { continue };
+        let defs = &entry.symbols.definitions;
+        let traits: Vec<u32> = (0..defs.len())
+            .filter(|&at| defs[at].parent.is_none() && is_trait(&entry.text, &defs[at]))
+            .map(|at| at as u32)
+            .collect();
+        if traits.len() >= 2 {
+            files.push((file, traits));
+        }
+    }
+    files.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(&b.0)));
+    for (file, mut traits) in files.into_iter().take(MAX_LISTINGS) {
+        let Some(entry) = state.file(file) else { continue };
+        let defs = &entry.symbols.definitions;
+        let rank = |at: &u32| {
+            let name: &str = &defs[*at as usize].name;
+            let weight = expected.get(name).map_or(0.0, |usage| usage.weight());
+            let used_by = state.postings(token_hash(name)).map_or(0, |p| p.df);
+            (std::cmp::Reverse((weight * 1000.0) as u32), std::cmp::Reverse(used_by))
+        };
+        traits.sort_by_cached_key(|at| (rank(at), *at));
+        candidates.push(Candidate {
+            file,
+            source: Source::Members { container: None, members: traits },
+            score: W_TRAIT_LISTING,
+            reason: "the traits of an imported file, where only a trait fits".to_string(),
+            stable: false,
+        });
+    }
 }
 
 /// Whether only a class can come next at `cursor`: right after the word `new` (TypeScript,

@@ -103,6 +103,8 @@ impl Ranker {
                 anticipate::anticipated_names(&view, &region).into_values(),
             );
         }
+        let rust =
+            current_entry.and_then(|e| e.language.as_deref()).is_some_and(|l| l.name == "rust");
         // The innermost function around the cursor, for the calls and assignment signals.
         let function =
             live_entry.filter(|_| signals.calls || signals.anticipation).and_then(|entry| {
@@ -142,8 +144,6 @@ impl Ranker {
                 &names,
             );
             symbols::add_assigned(&mut names, assigned, why);
-            let rust =
-                current_entry.and_then(|e| e.language.as_deref()).is_some_and(|l| l.name == "rust");
             let helpers = package::package_names(state, current, request.text, &names);
             symbols::raise(&mut names, helpers, "used across this package");
             let exported = package::exported_names(state, current, request.text, cursor);
@@ -185,6 +185,9 @@ impl Ranker {
             let types = members::receiver_types(Some(state), request.text, cursor);
             members::member_candidates(state, &types, current, &relations, &names, &mut candidates);
             families::family_candidates(state, request.text, cursor, current, &mut candidates);
+            if rust && bounds::in_trait_position(request.text, cursor) {
+                bounds::trait_listings(state, &relations, &names, &mut candidates);
+            }
             modules::module_candidates(state, request.text, cursor, current, &mut candidates);
         }
         if signals.similarity {

@@ -42,6 +42,37 @@ impl Drop for ForwardWatch {
     }
 }
 
+/// The response channels registered on this thread, for a pass that continues on another thread
+/// (see `run_on_pool`).
+fn watched() -> Vec<Sender<Response>> {
+    WAITING.with(|waiting| waiting.borrow().clone())
+}
+
+/// Runs a CPU forward pass on a worker of the global Rayon pool, carrying this thread's watch
+/// over and the abort flag back.
+///
+/// A pass run from the engine's own thread hands every parallel operation (each quantized
+/// product, attention, ...) to the pool from outside it: the engine thread queues the job, wakes
+/// the workers and sleeps until they are done, two thread switches per operation, some 200 of
+/// them per decoded token. Run on a worker, the pass splits each operation with the worker's
+/// own deque: the worker computes its half while the other workers, still spinning from the
+/// previous operation, take the rest. Nested calls (already on a worker) run in place.
+pub fn run_on_pool<R: Send>(pass: impl FnOnce() -> R + Send) -> R {
+    if rayon::current_thread_index().is_some() {
+        return pass();
+    }
+    let watched = watched();
+    let (result, aborted) = rayon::scope(move |_| {
+        let _watch = ForwardWatch::new(watched);
+        let result = pass();
+        (result, take_aborted())
+    });
+    if aborted {
+        note_aborted();
+    }
+    result
+}
+
 /// True while a forward pass runs on this thread for a batch whose every requester has gone.
 pub fn forward_abandoned() -> bool {
     WAITING.with(|waiting| {

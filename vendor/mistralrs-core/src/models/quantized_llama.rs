@@ -725,6 +725,23 @@ impl ModelWeights {
         context_lens: Vec<(usize, usize)>,
         metadata: Option<(Vec<(Tensor, Tensor)>, &PagedAttentionInputMetadata)>,
     ) -> Result<Tensor> {
+        // Infill patch: on the CPU the pass runs on a worker of the Rayon pool, so that its
+        // parallel operations do not each cross from the engine's thread (`crate::abort`).
+        if metadata.is_none() && self.device.is_cpu() {
+            return crate::abort::run_on_pool(|| {
+                self.forward_here(x, start_offsets, context_lens, None)
+            });
+        }
+        self.forward_here(x, start_offsets, context_lens, metadata)
+    }
+
+    fn forward_here(
+        &self,
+        x: &Tensor,
+        start_offsets: &[usize],
+        context_lens: Vec<(usize, usize)>,
+        metadata: Option<(Vec<(Tensor, Tensor)>, &PagedAttentionInputMetadata)>,
+    ) -> Result<Tensor> {
         let (b_sz, seq_len) = x.dims2()?;
         let chunk = CPU_PROMPT_CHUNK;
         let last_start = seq_len.saturating_sub(1) / chunk * chunk;

@@ -140,10 +140,14 @@ mod x86 {
         }
     }
 
-    /// `R` × `C` with AVX-512 VNNI, two blocks per 512-bit vector: the activations are shifted
-    /// to unsigned bytes (a + 128) so that one `vpdpbusd` per pair computes a·w + 128·Σw for two
-    /// blocks at once, starting from −128·Σw (computed once per weight block pair); each half's
-    /// eight sums are scaled by their own block's scales. An odd last block pairs with zeros.
+    /// `R` × `C` with AVX-512 VNNI, two blocks per 512-bit vector: the weights are shifted to
+    /// unsigned bytes (w + 128) so that one `vpdpbusd` per pair computes w·a + 128·Σa for two
+    /// blocks at once, starting from −128·Σa (computed once per activation block pair); each
+    /// half's eight sums are scaled by their own block's scales. An odd last block pairs with
+    /// zeros. Shifting the weights rather than the activations costs a `vpxor` per weight block
+    /// and a `vpdpbusd` per activation block (the other way round, a `vpdpbusd` per weight
+    /// block): a decode step has one activation row and many weight columns. The integer sums
+    /// are the same either way.
     #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni,avx512dq")]
     fn tile_vnni<const R: usize, const C: usize>(
         kb: usize,
@@ -175,19 +179,18 @@ mod x86 {
         };
         let mut acc = [[_mm512_setzero_ps(); C]; R];
         for b in (0..kb).step_by(2) {
-            let mut wq = [zero; C];
-            let mut start = [zero; C];
+            let mut wu = [zero; C];
             let mut wd = [_mm512_setzero_ps(); C];
             for c in 0..C {
-                wq[c] = values(w[c], b);
-                start[c] = _mm512_sub_epi32(zero, _mm512_dpbusd_epi32(zero, bias, wq[c]));
+                wu[c] = _mm512_xor_si512(values(w[c], b), bias);
                 wd[c] = scales(w[c], b);
             }
             for r in 0..R {
-                let au = _mm512_xor_si512(values(a[r], b), bias);
+                let aq = values(a[r], b);
+                let start = _mm512_sub_epi32(zero, _mm512_dpbusd_epi32(zero, bias, aq));
                 let ad = scales(a[r], b);
                 for c in 0..C {
-                    let dot = _mm512_dpbusd_epi32(start[c], au, wq[c]);
+                    let dot = _mm512_dpbusd_epi32(start, wu[c], aq);
                     acc[r][c] = _mm512_fmadd_ps(
                         _mm512_cvtepi32_ps(dot),
                         _mm512_mul_ps(ad, wd[c]),

@@ -25,6 +25,7 @@ fn assert_close(ours: &[f32], reference: &[f32], what: &str) {
 const Q8_0_SHAPES: &[(usize, usize, usize)] = &[
     (1, 1, 32),
     (1, 67, 64),
+    (1, 77, 96),
     (2, 5, 288),
     (3, 3, 32),
     (4, 4, 64),

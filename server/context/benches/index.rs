@@ -117,6 +117,22 @@ fn bench_phases(dir: &Path) {
         let started = Instant::now();
         std::hint::black_box(lexical::token_set(&text));
         *times.entry("lexical token set").or_default() += started.elapsed();
+        drop(tree);
+        // What the cold index does: parse with function bodies skipped, and extract.
+        let started = Instant::now();
+        let bodies = infill_context::extract::function_bodies(&language.name, &text);
+        *times.entry("outline: find bodies").or_default() += started.elapsed();
+        let started = Instant::now();
+        let Some(tree) = infill_syntax::parse_skipping(&language, &text, &bodies) else {
+            continue;
+        };
+        *times.entry("outline: parse").or_default() += started.elapsed();
+        let started = Instant::now();
+        std::hint::black_box(infill_context::extract::extract(&language, &tree, &text));
+        *times.entry("outline: extract (all)").or_default() += started.elapsed();
+        let started = Instant::now();
+        drop(tree);
+        *times.entry("outline: free the tree").or_default() += started.elapsed();
     }
     println!("## Extraction phases (single thread, {:.1} MB)\n", bytes as f64 / 1e6);
     println!("| phase | seconds | MB/s |");

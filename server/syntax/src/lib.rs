@@ -16,7 +16,9 @@ mod table;
 pub use document::{Document, DocumentLimits, Reparse, TextChange};
 pub use grammar::grammar_names;
 pub use language::{Language, LanguageError, LanguageRegistry, QUERY_KINDS};
-pub use parse::{parse, parse_with_insertion, syntax_error_bytes, syntax_error_count};
+pub use parse::{
+    parse, parse_skipping, parse_with_insertion, syntax_error_bytes, syntax_error_count,
+};
 pub use position::{Position, PositionEncoding, Range, byte_offset, position_of};
 pub use table::{
     ActionRules, DocStyle, ImportRules, ImportStyle, NodeKinds, TestPlacement, TestRules,

@@ -21,6 +21,80 @@ thread_local! {
 /// hundred bytes of unbalanced brackets). Never panics: syntax errors become ERROR and MISSING
 /// nodes in the tree.
 pub fn parse(language: &Language, text: &str) -> Option<Tree> {
+    parse_included(language, text, None)
+}
+
+/// [`parse`] as if the bytes of `skipped` (sorted, disjoint ranges of `text`) were not there,
+/// while every node keeps its byte offset and point in `text` (tree-sitter's included ranges):
+/// the lexer jumps over them instead of reading them. The workspace index skips function bodies
+/// this way. Ranges out of order or out of bounds give a plain [`parse`].
+pub fn parse_skipping(
+    language: &Language,
+    text: &str,
+    skipped: &[std::ops::Range<usize>],
+) -> Option<Tree> {
+    if skipped.is_empty() {
+        return parse(language, text);
+    }
+    let in_order = skipped.windows(2).all(|pair| pair[0].end <= pair[1].start)
+        && skipped.iter().all(|range| range.start <= range.end && range.end <= text.len());
+    if !in_order {
+        return parse(language, text);
+    }
+    let bytes = text.as_bytes();
+    let mut points = PointCounter { bytes, at: 0, point: Point { row: 0, column: 0 } };
+    let mut included = Vec::with_capacity(skipped.len() + 1);
+    let mut start = 0;
+    for range in skipped {
+        if range.start > start {
+            let start_point = points.at(start);
+            included.push(tree_sitter::Range {
+                start_byte: start,
+                end_byte: range.start,
+                start_point,
+                end_point: points.at(range.start),
+            });
+        }
+        start = range.end;
+    }
+    if start < text.len() || included.is_empty() {
+        let start_point = points.at(start);
+        included.push(tree_sitter::Range {
+            start_byte: start,
+            end_byte: text.len(),
+            start_point,
+            end_point: points.at(text.len()),
+        });
+    }
+    parse_included(language, text, Some(&included))
+}
+
+/// Points of increasing byte offsets, counted in one pass.
+struct PointCounter<'t> {
+    bytes: &'t [u8],
+    at: usize,
+    point: Point,
+}
+
+impl PointCounter<'_> {
+    fn at(&mut self, byte: usize) -> Point {
+        for &b in &self.bytes[self.at..byte] {
+            if b == b'\n' {
+                self.point = Point { row: self.point.row + 1, column: 0 };
+            } else {
+                self.point.column += 1;
+            }
+        }
+        self.at = byte;
+        self.point
+    }
+}
+
+fn parse_included(
+    language: &Language,
+    text: &str,
+    included: Option<&[tree_sitter::Range]>,
+) -> Option<Tree> {
     let ts_language = language.ts_language()?;
     PARSER.with(|parser| {
         let mut parser = parser.try_borrow_mut().ok()?;
@@ -29,6 +103,11 @@ pub fn parse(language: &Language, text: &str) -> Option<Tree> {
             return None;
         }
         parser.reset();
+        if let Some(included) = included
+            && parser.set_included_ranges(included).is_err()
+        {
+            return None;
+        }
         let budget = DocumentLimits::default().full_parse_budget(text.len());
         let started = std::time::Instant::now();
         let mut out_of_time = |_: &tree_sitter::ParseState| started.elapsed() > budget;
@@ -36,6 +115,10 @@ pub fn parse(language: &Language, text: &str) -> Option<Tree> {
         let bytes = text.as_bytes();
         let mut read = |byte: usize, _: Point| bytes.get(byte..).unwrap_or_default();
         let tree = parser.parse_with_options(&mut read, None, Some(options));
+        if included.is_some() {
+            // Back to the whole text for the next caller on this thread.
+            let _ = parser.set_included_ranges(&[]);
+        }
         if tree.is_none() {
             parser.reset();
             tracing::warn!(

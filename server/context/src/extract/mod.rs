@@ -6,11 +6,13 @@
 //! * `query` — one traversal for both queries, a reusable cursor per thread;
 //! * `definitions`, `imports` — from matches to records;
 //! * `incremental` — [`extract_incremental`]: re-extract only around an edit;
-//! * `skeleton` — [`full_text`] and [`skeleton`]: rendering a definition for a prompt.
+//! * `skeleton` — [`full_text`] and [`skeleton`]: rendering a definition for a prompt;
+//! * `outline` — [`function_bodies`]: what the index skips when it parses a file that is not open.
 
 mod definitions;
 mod imports;
 mod incremental;
+mod outline;
 mod query;
 mod skeleton;
 mod types;
@@ -19,6 +21,7 @@ use infill_syntax::Language;
 use tree_sitter::Tree;
 
 pub use incremental::extract_incremental;
+pub use outline::function_bodies;
 pub use skeleton::{full_text, skeleton};
 pub use types::{DefKind, Definition, FileSymbols, Import, ImportKind};
 pub(crate) use types::{base_name, index_names};

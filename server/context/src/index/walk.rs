@@ -407,7 +407,9 @@ fn prepare(
     let (symbols, bytes) = match known {
         Some((symbols, range)) => (symbols, Some(SymbolBytes::Previous(range))),
         None => {
-            let symbols = match infill_syntax::parse(language, &text) {
+            // Function bodies skipped: a faster parse, the same ranges (see `extract::outline`).
+            let bodies = extract::function_bodies(&language.name, &text);
+            let symbols = match infill_syntax::parse_skipping(language, &text, &bodies) {
                 Some(tree) => extract::extract(language, &tree, &text),
                 None => FileSymbols::default(),
             };

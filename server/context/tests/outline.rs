@@ -1,0 +1,145 @@
+//! The index parses files that are not open with their function bodies skipped
+//! (`extract::function_bodies` + `infill_syntax::parse_skipping`). On real Rust and Go sources
+//! (this repository's own and the vendored engine's), that must give exactly the definitions and
+//! imports of a full parse that lie outside function bodies, with the same ranges, lines, doc
+//! comment starts, bases and parents; and the tree must equal a full parse of the text with the
+//! bodies blanked.
+
+use std::collections::BTreeSet;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use infill_context::extract::{Definition, FileSymbols, extract, function_bodies};
+use infill_syntax::{LanguageRegistry, parse, parse_skipping};
+
+fn sources() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut out = Vec::new();
+    let mut stack = vec![root.join("server"), root.join("vendor"), root.join("tests")];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if matches!(path.extension().and_then(|e| e.to_str()), Some("rs" | "go")) {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// A definition as the index would use it, its parent named rather than numbered (dropping
+/// nested definitions renumbers the rest).
+fn definition_key(defs: &[Definition], def: &Definition) -> String {
+    let parent = def.parent.map(|p| {
+        let p = &defs[p as usize];
+        (p.name.clone(), p.range.clone())
+    });
+    format!(
+        "{} {:?} {:?} header {} body {:?} lines {}-{} extends {:?} parent {:?}",
+        def.name,
+        def.kind,
+        def.range,
+        def.header_start,
+        def.body,
+        def.start_line,
+        def.end_line,
+        def.extends,
+        parent
+    )
+}
+
+fn inside(bodies: &[Range<usize>], range: &Range<usize>) -> bool {
+    bodies.iter().any(|body| body.start <= range.start && range.end <= body.end)
+}
+
+fn keys(
+    symbols: &FileSymbols,
+    bodies: Option<&[Range<usize>]>,
+) -> (BTreeSet<String>, BTreeSet<String>) {
+    let defs = symbols
+        .definitions
+        .iter()
+        .filter(|def| bodies.is_none_or(|bodies| !inside(bodies, &def.range)))
+        .map(|def| definition_key(&symbols.definitions, def))
+        .collect();
+    let imports = symbols
+        .imports
+        .iter()
+        .filter(|import| {
+            bodies.is_none_or(|bodies| !inside(bodies, &(import.byte..import.end_byte)))
+        })
+        .map(|import| {
+            format!(
+                "{} {:?} {:?} {} {}",
+                import.path, import.names, import.kind, import.line, import.byte
+            )
+        })
+        .collect();
+    (defs, imports)
+}
+
+/// Node kinds and ranges, depth first.
+fn dump(tree: &tree_sitter::Tree) -> Vec<(String, Range<usize>, tree_sitter::Point)> {
+    let mut out = Vec::new();
+    let mut cursor = tree.walk();
+    loop {
+        let node = cursor.node();
+        out.push((node.kind().to_owned(), node.byte_range(), node.start_position()));
+        if cursor.goto_first_child() {
+            continue;
+        }
+        while !cursor.goto_next_sibling() {
+            if !cursor.goto_parent() {
+                return out;
+            }
+        }
+    }
+}
+
+#[test]
+fn skipping_bodies_keeps_every_definition_and_import_outside_them() {
+    let registry = LanguageRegistry::builtin();
+    let (mut files, mut with_bodies, mut skipped_bytes, mut total_bytes) = (0, 0, 0, 0);
+    let mut nested_dropped = 0;
+    for path in sources() {
+        let Ok(text) = std::fs::read_to_string(&path) else { continue };
+        let Some(language) = registry.for_path(&path) else { continue };
+        files += 1;
+        total_bytes += text.len();
+        let bodies = function_bodies(&language.name, &text);
+        if bodies.is_empty() {
+            continue;
+        }
+        with_bodies += 1;
+        skipped_bytes += bodies.iter().map(|b| b.len()).sum::<usize>();
+        let full = extract(&language, &parse(&language, &text).expect("parses"), &text);
+        let skipping = parse_skipping(&language, &text, &bodies).expect("parses");
+        let outline = extract(&language, &skipping, &text);
+        let (full_defs, full_imports) = keys(&full, Some(&bodies));
+        let (outline_defs, outline_imports) = keys(&outline, None);
+        assert_eq!(outline_defs, full_defs, "definitions of {}", path.display());
+        assert_eq!(outline_imports, full_imports, "imports of {}", path.display());
+        nested_dropped += full.definitions.len() - outline.definitions.len();
+
+        // The same tree as a full parse of the text with the bodies blanked.
+        let mut blanked = text.clone().into_bytes();
+        for body in &bodies {
+            for byte in &mut blanked[body.clone()] {
+                if *byte != b'\n' && *byte != b'\r' {
+                    *byte = b' ';
+                }
+            }
+        }
+        let blanked = String::from_utf8(blanked).expect("UTF-8");
+        let blank_tree = parse(&language, &blanked).expect("parses");
+        assert_eq!(dump(&skipping), dump(&blank_tree), "tree of {}", path.display());
+    }
+    // The corpus must be real: hundreds of files, a third of their bytes in bodies.
+    assert!(files > 300 && with_bodies > 200, "{files} files, {with_bodies} with bodies");
+    assert!(skipped_bytes * 3 > total_bytes, "{skipped_bytes} of {total_bytes} bytes skipped");
+    assert!(nested_dropped > 0, "some definitions live inside bodies");
+}

@@ -21,7 +21,7 @@ use infill_syntax::Language;
 use tree_sitter::Tree;
 
 pub use incremental::extract_incremental;
-pub use outline::function_bodies;
+pub use outline::{OUTLINE_VERSION, function_bodies};
 pub use skeleton::{full_text, skeleton};
 pub use types::{DefKind, Definition, FileSymbols, Import, ImportKind};
 pub(crate) use types::{base_name, index_names};

@@ -9,6 +9,10 @@
 //! strings and character literals; a body whose closing brace it cannot find ends the outline
 //! there, so an odd file costs a fuller parse, never a wrong outline of what precedes its bodies.
 
+/// Bumped when the rules of what is skipped change: part of the on-disk index's fingerprint, so
+/// symbols extracted under other rules are not reused.
+pub const OUTLINE_VERSION: u32 = 1;
+
 /// The byte ranges strictly inside the outermost function bodies (between the braces), sorted;
 /// empty when the language has no outline.
 pub fn function_bodies(language: &str, text: &str) -> Vec<std::ops::Range<usize>> {

@@ -228,6 +228,7 @@ pub(crate) fn fingerprint(registry: &LanguageRegistry) -> u64 {
     out.str(env!("CARGO_PKG_VERSION"));
     out.u32(crate::extract::DEFINITION_DEPTH);
     out.u32(crate::extract::IMPORT_DEPTH);
+    out.u32(crate::extract::OUTLINE_VERSION);
     let mut languages: Vec<_> = registry.languages().collect();
     languages.sort_by(|a, b| a.name.cmp(&b.name));
     for language in languages {

@@ -4,42 +4,48 @@
 //! are definitions and imports inside function bodies, which no other file can name; a file that
 //! is opened or edited is parsed in full.
 //!
-//! Brace languages whose functions start with a keyword: Rust (`fn`) and Go (`func`). Other
-//! languages have no outline and are parsed whole. The scanner knows each language's comments,
-//! strings and character literals; a body whose closing brace it cannot find ends the outline
-//! there, so an odd file costs a fuller parse, never a wrong outline of what precedes its bodies.
+//! Rust (`fn`) and Go (`func`) bodies follow their keyword's signature. In JavaScript and
+//! TypeScript a body is the block after `=>`, or after a parenthesised parameter list that
+//! follows a name (functions, methods, constructors, accessors; a top-level `if (…) {` block too,
+//! whose declarations are block-scoped), with a TypeScript return type in between read as a type
+//! (`{` where a type is expected is a type literal, not the body). Other languages have no
+//! outline and are parsed whole. The scanner knows each language's comments, strings, character
+//! and rune literals, lifetimes, template literals and regular expressions; a body whose closing
+//! brace it cannot find ends the outline there, so an odd file costs a fuller parse, never a wrong
+//! outline of what precedes its bodies.
+
+use std::ops::Range;
 
 /// Bumped when the rules of what is skipped change: part of the on-disk index's fingerprint, so
 /// symbols extracted under other rules are not reused.
-pub const OUTLINE_VERSION: u32 = 1;
+pub const OUTLINE_VERSION: u32 = 2;
 
 /// The byte ranges strictly inside the outermost function bodies (between the braces), sorted;
 /// empty when the language has no outline.
-pub fn function_bodies(language: &str, text: &str) -> Vec<std::ops::Range<usize>> {
-    let keyword: &[u8] = match language {
-        "rust" => b"fn",
-        "go" => b"func",
+pub fn function_bodies(language: &str, text: &str) -> Vec<Range<usize>> {
+    let lang = match language {
+        "rust" => Lang::Rust,
+        "go" => Lang::Go,
+        "javascript" | "typescript" => Lang::Es,
         _ => return Vec::new(),
     };
-    bodies(text.as_bytes(), keyword, language == "rust")
-}
-
-fn bodies(text: &[u8], keyword: &[u8], rust: bool) -> Vec<std::ops::Range<usize>> {
+    let mut scanner = Scanner { text: text.as_bytes(), at: 0, lang, word: 0..0, current: None };
     let mut bodies = Vec::new();
-    let mut scanner = Scanner { text, at: 0, rust, word: 0..0 };
-    while let Some(token) = scanner.next_token() {
-        if token != Token::Word || &text[scanner.word.clone()] != keyword {
-            continue;
-        }
-        // `fn name` / `func name` / `func (recv) name`: a declaration. `fn(` in Rust is a
-        // function pointer type; `fn $name` in a macro is a template.
-        let Some(open) = scanner.declaration_body(rust) else { continue };
-        let Some(close) = scanner.matching_brace() else { break };
+    while let Some(open) = scanner.next_body() {
+        let Some(close) = scanner.matching_brace_from(open) else { break };
         if close > open + 1 {
             bodies.push(open + 1..close);
         }
     }
     bodies
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Lang {
+    Rust,
+    Go,
+    /// JavaScript and TypeScript.
+    Es,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -50,28 +56,84 @@ enum Token {
     Punct(u8),
 }
 
+/// Where the scanner is, to go back to after a look ahead.
+#[derive(Clone)]
+struct Mark {
+    at: usize,
+    word: Range<usize>,
+    current: Option<Token>,
+}
+
 struct Scanner<'t> {
     text: &'t [u8],
     at: usize,
-    rust: bool,
+    lang: Lang,
     /// The last [`Token::Word`]'s bytes.
-    word: std::ops::Range<usize>,
+    word: Range<usize>,
+    /// The last token returned.
+    current: Option<Token>,
 }
 
 impl Scanner<'_> {
+    /// The offset of the next function body's `{`, the scanner just past it.
+    fn next_body(&mut self) -> Option<usize> {
+        loop {
+            let token = self.next_token()?;
+            match self.lang {
+                Lang::Rust | Lang::Go => {
+                    let keyword: &[u8] = if self.lang == Lang::Rust { b"fn" } else { b"func" };
+                    if token != Token::Word || &self.text[self.word.clone()] != keyword {
+                        continue;
+                    }
+                    // `fn name` / `func name` / `func (recv) name`: a declaration. `fn(` in Rust
+                    // is a function pointer type; `fn $name` in a macro is a template.
+                    if let Some(open) = self.declaration_body() {
+                        return Some(open);
+                    }
+                }
+                Lang::Es => {
+                    if token == Token::Word && self.skip_type_declaration() {
+                        continue;
+                    }
+                    if let Some(open) = self.es_body(token) {
+                        return Some(open);
+                    }
+                }
+            }
+        }
+    }
+
     /// The next token after whitespace, comments and literals; `None` at the end.
     fn next_token(&mut self) -> Option<Token> {
-        self.word = 0..0;
+        let token = self.scan()?;
+        self.current = Some(token);
+        Some(token)
+    }
+
+    fn mark(&self) -> Mark {
+        Mark { at: self.at, word: self.word.clone(), current: self.current }
+    }
+
+    fn reset(&mut self, mark: Mark) {
+        self.at = mark.at;
+        self.word = mark.word;
+        self.current = mark.current;
+    }
+
+    fn scan(&mut self) -> Option<Token> {
+        let es = self.lang == Lang::Es;
         loop {
             let &byte = self.text.get(self.at)?;
             match byte {
                 b'/' if self.peek(1) == Some(b'/') => self.skip_line(),
                 b'/' if self.peek(1) == Some(b'*') => self.skip_block_comment(),
+                b'/' if es && self.regex_may_start() => self.skip_regex(),
                 b'"' => {
                     self.at += 1;
-                    self.skip_quoted(b'"');
+                    self.skip_quoted(b'"', es);
                 }
-                b'`' if !self.rust => {
+                b'`' if es => self.skip_template(),
+                b'`' if self.lang == Lang::Go => {
                     // Go raw string: no escapes.
                     self.at += 1;
                     while let Some(&c) = self.text.get(self.at) {
@@ -82,24 +144,25 @@ impl Scanner<'_> {
                     }
                 }
                 b'\'' => {
-                    if self.rust {
+                    if self.lang == Lang::Rust {
                         self.skip_rust_quote();
                     } else {
+                        // A Go rune or a JavaScript string: never spans lines.
                         self.at += 1;
-                        self.skip_quoted(b'\'');
+                        self.skip_quoted(b'\'', true);
                     }
                 }
                 c if c.is_ascii_whitespace() => self.at += 1,
-                c if c == b'_' || c.is_ascii_alphanumeric() || c >= 0x80 => {
+                c if c == b'_' || c == b'$' && es || c.is_ascii_alphanumeric() || c >= 0x80 => {
                     let start = self.at;
                     while let Some(&c) = self.text.get(self.at) {
-                        if c == b'_' || c.is_ascii_alphanumeric() || c >= 0x80 {
+                        if c == b'_' || c == b'$' && es || c.is_ascii_alphanumeric() || c >= 0x80 {
                             self.at += 1;
                         } else {
                             break;
                         }
                     }
-                    if self.rust && self.skip_rust_prefixed_string(start) {
+                    if self.lang == Lang::Rust && self.skip_rust_prefixed_string(start) {
                         continue;
                     }
                     self.word = start..self.at;
@@ -137,7 +200,10 @@ impl Scanner<'_> {
                 if depth == 0 {
                     return;
                 }
-            } else if self.rust && self.text[self.at] == b'/' && self.peek(1) == Some(b'*') {
+            } else if self.lang == Lang::Rust
+                && self.text[self.at] == b'/'
+                && self.peek(1) == Some(b'*')
+            {
                 self.at += 2;
                 depth += 1;
             } else {
@@ -147,18 +213,84 @@ impl Scanner<'_> {
     }
 
     /// Past the closing `quote` of a literal whose opening quote is behind; backslash escapes.
-    fn skip_quoted(&mut self, quote: u8) {
+    /// With `one_line`, an unclosed literal stops at the line's end rather than eat the file.
+    fn skip_quoted(&mut self, quote: u8, one_line: bool) {
         while let Some(&c) = self.text.get(self.at) {
+            if c == b'\n' && one_line {
+                return;
+            }
             self.at += 1;
             if c == b'\\' {
                 self.at += 1;
             } else if c == quote {
                 return;
-            } else if c == b'\n' && quote == b'\'' {
-                // A Go rune literal never spans lines: stop rather than eat the file.
-                return;
             }
         }
+    }
+
+    /// A JavaScript template literal from its backtick, `${…}` substitutions included.
+    fn skip_template(&mut self) {
+        self.at += 1;
+        while let Some(&c) = self.text.get(self.at) {
+            self.at += 1;
+            match c {
+                b'\\' => self.at += 1,
+                b'`' => return,
+                b'$' if self.peek(0) == Some(b'{') => {
+                    self.at += 1;
+                    if !self.skip_group(b'{', b'}') {
+                        return;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// At a `/` that is not a comment: whether a regular expression starts here rather than a
+    /// division, from the token before it.
+    fn regex_may_start(&self) -> bool {
+        match self.current {
+            None => true,
+            Some(Token::Punct(c)) => b"(,=:[!&|?{};+-*%<>~^".contains(&c),
+            Some(Token::Word) => matches!(
+                &self.text[self.word.clone()],
+                b"return"
+                    | b"typeof"
+                    | b"case"
+                    | b"do"
+                    | b"else"
+                    | b"in"
+                    | b"of"
+                    | b"new"
+                    | b"delete"
+                    | b"void"
+                    | b"throw"
+                    | b"yield"
+                    | b"await"
+                    | b"instanceof"
+            ),
+        }
+    }
+
+    /// A regular expression literal from its `/` (a `/` inside `[…]` does not end it); one that
+    /// reaches the line's end was a division after all, and only the `/` is skipped.
+    fn skip_regex(&mut self) {
+        let start = self.at;
+        self.at += 1;
+        let mut class = false;
+        while let Some(&c) = self.text.get(self.at) {
+            self.at += 1;
+            match c {
+                b'\\' => self.at += 1,
+                b'\n' => break,
+                b'[' => class = true,
+                b']' => class = false,
+                b'/' if !class => return,
+                _ => {}
+            }
+        }
+        self.at = start + 1;
     }
 
     /// At a Rust `'`: a character literal (`'a'`, `'\n'`, `'\u{1F600}'`, `'日'`) or a lifetime
@@ -166,7 +298,7 @@ impl Scanner<'_> {
     fn skip_rust_quote(&mut self) {
         self.at += 1;
         match self.text.get(self.at) {
-            Some(b'\\') => self.skip_quoted(b'\''),
+            Some(b'\\') => self.skip_quoted(b'\'', true),
             Some(&c) => {
                 let width = match c {
                     0x00..=0x7f => 1,
@@ -189,7 +321,7 @@ impl Scanner<'_> {
         let raw = matches!(word, b"r" | b"br" | b"cr");
         if matches!(word, b"b" | b"c") && self.peek(0) == Some(b'"') {
             self.at += 1;
-            self.skip_quoted(b'"');
+            self.skip_quoted(b'"', false);
             return true;
         }
         if !raw {
@@ -217,7 +349,8 @@ impl Scanner<'_> {
 
     /// Just after the keyword of a possible declaration: the offset of its body's `{`, or `None`
     /// when it is not a declaration with a body (a type, a template, a declaration ending in `;`).
-    fn declaration_body(&mut self, rust: bool) -> Option<usize> {
+    fn declaration_body(&mut self) -> Option<usize> {
+        let rust = self.lang == Lang::Rust;
         let after_keyword = self.at;
         match self.next_token()? {
             Token::Word => {}
@@ -241,8 +374,7 @@ impl Scanner<'_> {
             let token = self.next_token()?;
             match token {
                 Token::Punct(open @ (b'(' | b'[')) => {
-                    let close = if open == b'(' { b')' } else { b']' };
-                    let closed = self.skip_group(open, close);
+                    let closed = self.skip_bracket(open);
                     if !closed {
                         return None;
                     }
@@ -258,6 +390,12 @@ impl Scanner<'_> {
                 && token == Token::Word
                 && matches!(&self.text[self.word.clone()], b"struct" | b"interface");
         }
+    }
+
+    /// Just after a `(` or `[`: past its match; false at the end of text.
+    fn skip_bracket(&mut self, open: u8) -> bool {
+        let close = if open == b'(' { b')' } else { b']' };
+        self.skip_group(open, close)
     }
 
     /// Just after `open`: past its matching `close`, across nesting; false at the end of text.
@@ -278,14 +416,179 @@ impl Scanner<'_> {
         false
     }
 
-    /// Just after a `{`: the offset of its matching `}`, the scanner past it.
-    fn matching_brace(&mut self) -> Option<usize> {
-        self.matching_brace_from(self.at - 1)
-    }
-
+    /// The offset of the `}` matching the `{` at `open`, the scanner past it.
     fn matching_brace_from(&mut self, open: usize) -> Option<usize> {
         self.at = open + 1;
         if self.skip_group(b'{', b'}') { Some(self.at - 1) } else { None }
+    }
+
+    /// TypeScript, just after a word: when it starts an interface or a type alias, skips the
+    /// declaration (nothing in one is a body, and `=> {` there opens a type) and returns true.
+    fn skip_type_declaration(&mut self) -> bool {
+        let keyword = self.word.clone();
+        let interface = match &self.text[keyword] {
+            b"interface" => true,
+            b"type" => false,
+            _ => return false,
+        };
+        let mark = self.mark();
+        if self.next_token() != Some(Token::Word) {
+            self.reset(mark);
+            return false;
+        }
+        loop {
+            let before = self.mark();
+            let Some(token) = self.next_token() else { return true };
+            let closed = match token {
+                Token::Punct(b'{') => {
+                    let closed = self.skip_group(b'{', b'}');
+                    if interface {
+                        return true;
+                    }
+                    closed
+                }
+                Token::Punct(open @ (b'(' | b'[')) => self.skip_bracket(open),
+                Token::Punct(b';') => return true,
+                Token::Punct(b'}' | b')' | b']') => {
+                    self.reset(before);
+                    return true;
+                }
+                Token::Word
+                    if !interface
+                        && matches!(
+                            &self.text[self.word.clone()],
+                            b"export"
+                                | b"function"
+                                | b"class"
+                                | b"const"
+                                | b"let"
+                                | b"var"
+                                | b"interface"
+                                | b"type"
+                                | b"declare"
+                                | b"import"
+                        ) =>
+                {
+                    // A new statement: the alias ended without a `;`.
+                    self.reset(before);
+                    return true;
+                }
+                _ => true,
+            };
+            if !closed {
+                return true;
+            }
+        }
+    }
+
+    /// JavaScript and TypeScript, just after `token`: the offset of a body's `{` that it starts,
+    /// the scanner just past it; else `None` with the scanner where it was.
+    fn es_body(&mut self, token: Token) -> Option<usize> {
+        match token {
+            // `=>` directly followed by a block.
+            Token::Punct(b'>') if self.at >= 2 && self.text[self.at - 2] == b'=' => {
+                let mark = self.mark();
+                if self.next_token() == Some(Token::Punct(b'{')) {
+                    return Some(self.at - 1);
+                }
+                self.reset(mark);
+                None
+            }
+            Token::Punct(b'(') => {
+                let before = self.before_paren();
+                if !self.skip_group(b'(', b')') {
+                    return None;
+                }
+                if !before {
+                    return None;
+                }
+                let mark = self.mark();
+                let body = self.body_after_parameters();
+                if body.is_none() {
+                    self.reset(mark);
+                }
+                body
+            }
+            _ => None,
+        }
+    }
+
+    /// At a `(` just returned: whether the token before it makes it a parameter list (a name,
+    /// `>` of type parameters, `]` of a computed name, `*` of a generator).
+    fn before_paren(&self) -> bool {
+        let at = self.at - 1;
+        let previous = self.text[..at].iter().rposition(|c| !c.is_ascii_whitespace());
+        match previous.map(|i| self.text[i]) {
+            Some(c) => {
+                c == b'_'
+                    || c == b'$'
+                    || c.is_ascii_alphanumeric()
+                    || c >= 0x80
+                    || b">]*".contains(&c)
+            }
+            None => false,
+        }
+    }
+
+    /// After a parameter list: the body's `{`, past an optional TypeScript return type.
+    fn body_after_parameters(&mut self) -> Option<usize> {
+        match self.next_token()? {
+            Token::Punct(b'{') => return Some(self.at - 1),
+            Token::Punct(b':') => {}
+            _ => return None,
+        }
+        loop {
+            let before = self.current;
+            let before_word = self.word.clone();
+            let token = self.next_token()?;
+            match token {
+                Token::Punct(b'{') => {
+                    if self.type_expected(before, before_word) {
+                        // A type literal.
+                        if !self.skip_group(b'{', b'}') {
+                            return None;
+                        }
+                    } else {
+                        return Some(self.at - 1);
+                    }
+                }
+                Token::Punct(open @ (b'(' | b'[')) => {
+                    let closed = self.skip_bracket(open);
+                    if !closed {
+                        return None;
+                    }
+                }
+                Token::Punct(b'=') if self.peek(0) != Some(b'>') => return None,
+                Token::Punct(b';' | b'}' | b')' | b']' | b',') => return None,
+                _ => {}
+            }
+        }
+    }
+
+    /// Whether a type is expected after `before`, so that a `{` there opens a type literal.
+    fn type_expected(&self, before: Option<Token>, before_word: Range<usize>) -> bool {
+        match before {
+            None => true,
+            Some(Token::Punct(b'>')) => {
+                // `=>` of a function type; `>` closing type arguments ends a type.
+                let brace = self.at - 1;
+                let arrow = self.text[..brace].iter().rposition(|c| !c.is_ascii_whitespace());
+                arrow.is_some_and(|i| i > 0 && self.text[i - 1] == b'=')
+            }
+            Some(Token::Punct(c)) => b":|&,([<?".contains(&c),
+            Some(Token::Word) => matches!(
+                &self.text[before_word],
+                b"extends"
+                    | b"keyof"
+                    | b"typeof"
+                    | b"is"
+                    | b"as"
+                    | b"satisfies"
+                    | b"readonly"
+                    | b"infer"
+                    | b"new"
+            ),
+        }
     }
 }
 
@@ -392,6 +695,21 @@ mod tests {
         assert_eq!(
             shape("go", text),
             "package p\n\nfunc (r *T) M(a int) (int, error) {\n_\n}\n\nfunc F() interface{} { _ }\n\nvar v = func() { x() }\n\ntype I interface { M() }\n\nfunc G[T any](x T) map[string]struct{ A int } { _ }\n"
+        );
+    }
+
+    #[test]
+    fn typescript_and_javascript_bodies() {
+        let text = "export function f(a: number): Promise<{ x: number }> {\n  return g(a);\n}\nexport const h = (x) => { return `${x}}`; };\nclass C extends B {\n  m(): { a: 1 } { const r = /[}]/; return r; }\n  get v() { return 1 }\n  abstract n(): void\n  field = { a: () => 1 };\n}\ninterface I { m(): void; n(): { a: number } }\ntype F = (a: string) => { b: number };\nconst o = { k() { return '}' } };\n";
+        assert_eq!(
+            shape("typescript", text),
+            "export function f(a: number): Promise<{ x: number }> {\n  _\n}\nexport const h = (x) => { _ };\nclass C extends B {\n  m(): { a: 1 } { _ }\n  get v() { _ }\n  abstract n(): void\n  field = { a: () => 1 };\n}\ninterface I { m(): void; n(): { a: number } }\ntype F = (a: string) => { b: number };\nconst o = { k() { _ } };\n"
+        );
+        // Division is not a regular expression; a template's `${…}` nests.
+        let text = "function d(a, b) { return a / b / 2; }\nfunction t() { return `a${`b${'}'}`}`; }\nconst z = 1;\n";
+        assert_eq!(
+            shape("javascript", text),
+            "function d(a, b) { _ }\nfunction t() { _ }\nconst z = 1;\n"
         );
     }
 

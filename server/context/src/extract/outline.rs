@@ -8,8 +8,8 @@
 //! TypeScript a body is the block after `=>`, or after a parenthesised parameter list that
 //! follows a name (functions, methods, constructors, accessors; a top-level `if (…) {` block too,
 //! whose declarations are block-scoped), with a TypeScript return type in between read as a type
-//! (`{` where a type is expected is a type literal, not the body). Other languages have no
-//! outline and are parsed whole. The scanner knows each language's comments, strings, character
+//! (`{` where a type is expected is a type literal, not the body). A JavaScript file that may hold
+//! JSX (`</` or `/>` anywhere), TSX and other languages have no outline and are parsed whole. The scanner knows each language's comments, strings, character
 //! and rune literals, lifetimes, template literals and regular expressions; a body whose closing
 //! brace it cannot find ends the outline there, so an odd file costs a fuller parse, never a wrong
 //! outline of what precedes its bodies.
@@ -26,6 +26,8 @@ pub fn function_bodies(language: &str, text: &str) -> Vec<Range<usize>> {
     let lang = match language {
         "rust" => Lang::Rust,
         "go" => Lang::Go,
+        // JSX text is not JavaScript (`<p>Don't {`): a file that may hold JSX is parsed whole.
+        "javascript" if text.contains("</") || text.contains("/>") => return Vec::new(),
         "javascript" | "typescript" => Lang::Es,
         _ => return Vec::new(),
     };
@@ -722,6 +724,8 @@ mod tests {
         assert_eq!(without_bodies("rust", "fn b() { {"), None);
         assert_eq!(without_bodies("rust", "struct S;"), None);
         assert_eq!(without_bodies("python", "def f():\n    pass\n"), None);
+        assert_eq!(without_bodies("javascript", "function f() { return <p>Don't {x}</p>; }"), None);
+        assert_eq!(without_bodies("tsx", "function f() { return 1; }"), None);
         // Multi-byte characters in a body become as many spaces as they had bytes.
         let outline = without_bodies("rust", "fn f() { \"日本😀\" }").expect("a body");
         assert_eq!(outline, format!("fn f() {{{}}}", " ".repeat(14)));

@@ -13,6 +13,7 @@ mod definitions;
 mod imports;
 mod incremental;
 mod outline;
+mod outline_python;
 mod query;
 mod skeleton;
 mod types;
@@ -32,6 +33,19 @@ pub const DEFINITION_DEPTH: u32 = 7;
 /// Imports deeper than this are not indexed when the imports query runs alone (top level,
 /// modules, functions, `try` blocks); run together with definitions, the deeper limit applies.
 pub const IMPORT_DEPTH: u32 = 5;
+
+/// [`extract`] from a tree parsed with the ranges `skipped` left out (the function bodies of
+/// [`function_bodies`]): definitions that end where skipped text starts get their real end back.
+pub fn extract_skipping(
+    language: &Language,
+    tree: &Tree,
+    text: &str,
+    skipped: &[std::ops::Range<usize>],
+) -> FileSymbols {
+    let mut symbols = extract(language, tree, text);
+    outline::restore_ends(&mut symbols.definitions, skipped, text);
+    symbols
+}
 
 /// Runs the `definitions` and `imports` queries and scans identifier tokens. Missing queries
 /// yield empty lists; nothing here panics on odd trees.

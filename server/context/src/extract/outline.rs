@@ -8,8 +8,9 @@
 //! TypeScript a body is the block after `=>`, or after a parenthesised parameter list that
 //! follows a name (functions, methods, constructors, accessors; a top-level `if (…) {` block too,
 //! whose declarations are block-scoped), with a TypeScript return type in between read as a type
-//! (`{` where a type is expected is a type literal, not the body). A JavaScript file that may hold
-//! JSX (`</` or `/>` anywhere), TSX and other languages have no outline and are parsed whole. The scanner knows each language's comments, strings, character
+//! (`{` where a type is expected is a type literal, not the body). Python bodies keep their first
+//! simple statement (`outline_python`). A JavaScript file that may hold JSX (`</` or `/>`
+//! anywhere), TSX and other languages have no outline and are parsed whole. The scanner knows each language's comments, strings, character
 //! and rune literals, lifetimes, template literals and regular expressions; a body whose closing
 //! brace it cannot find ends the outline there, so an odd file costs a fuller parse, never a wrong
 //! outline of what precedes its bodies.
@@ -18,7 +19,7 @@ use std::ops::Range;
 
 /// Bumped when the rules of what is skipped change: part of the on-disk index's fingerprint, so
 /// symbols extracted under other rules are not reused.
-pub const OUTLINE_VERSION: u32 = 2;
+pub const OUTLINE_VERSION: u32 = 3;
 
 /// The byte ranges strictly inside the outermost function bodies (between the braces), sorted;
 /// empty when the language has no outline.
@@ -29,6 +30,7 @@ pub fn function_bodies(language: &str, text: &str) -> Vec<Range<usize>> {
         // JSX text is not JavaScript (`<p>Don't {`): a file that may hold JSX is parsed whole.
         "javascript" if text.contains("</") || text.contains("/>") => return Vec::new(),
         "javascript" | "typescript" => Lang::Es,
+        "python" => return super::outline_python::function_bodies(text),
         _ => return Vec::new(),
     };
     let mut scanner = Scanner { text: text.as_bytes(), at: 0, lang, word: 0..0, current: None };
@@ -40,6 +42,37 @@ pub fn function_bodies(language: &str, text: &str) -> Vec<Range<usize>> {
         }
     }
     bodies
+}
+
+/// After extraction from a tree parsed with `skipped` left out: a definition (or its body) whose
+/// node ends where skipped text starts, with only whitespace between, really ends where that text
+/// ends (Python, whose block's last statement is skipped; a brace language's `}` is never
+/// skipped, so nothing ends there).
+pub(super) fn restore_ends(defs: &mut [super::Definition], skipped: &[Range<usize>], text: &str) {
+    if skipped.is_empty() {
+        return;
+    }
+    let bytes = text.as_bytes();
+    let real_end = |end: usize| {
+        let next = skipped.partition_point(|range| range.start < end);
+        let range = skipped.get(next)?;
+        bytes[end..range.start].iter().all(u8::is_ascii_whitespace).then_some(range.end)
+    };
+    let mut newlines: Option<Vec<usize>> = None;
+    for def in defs {
+        if let Some(body) = &mut def.body
+            && let Some(end) = real_end(body.end)
+        {
+            body.end = end;
+        }
+        if let Some(end) = real_end(def.range.end) {
+            def.range.end = end;
+            let newlines = newlines.get_or_insert_with(|| {
+                bytes.iter().enumerate().filter(|(_, c)| **c == b'\n').map(|(i, _)| i).collect()
+            });
+            def.end_line = newlines.partition_point(|&i| i < end) as u32;
+        }
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -716,6 +749,15 @@ mod tests {
     }
 
     #[test]
+    fn python_bodies_keep_their_first_simple_statement() {
+        let text = "import os\n\n\n@dec\ndef f(a,\n      b):\n    \"\"\"Doc.\n\n    More.\"\"\"\n    x = '#:'  # c\n    return x\n\n\nclass C(B):\n    def m(self):\n        with open(p) as h:\n            for line in h:\n                y = 1\n                z = {\n  'a': 2}\n        return 3\n    async def n(self): return 4\n    def o(self):\n        pass\n\nZ = 1\n";
+        assert_eq!(
+            shape("python", text),
+            "import os\n\n\n@dec\ndef f(a,\n      b):\n    \"\"\"Doc.\n\n    More.\"\"\"\n    _\n    _\n\n\nclass C(B):\n    def m(self):\n        with open(p) as h:\n            for line in h:\n                y = 1\n                _\n  _\n        _\n    async def n(self): return 4\n    def o(self):\n        pass\n\nZ = 1\n"
+        );
+    }
+
+    #[test]
     fn unbalanced_bodies_are_left_alone_and_other_languages_have_no_outline() {
         assert_eq!(
             without_bodies("rust", "fn a() { 1 }\nfn b() { \"unclosed }"),
@@ -724,6 +766,7 @@ mod tests {
         assert_eq!(without_bodies("rust", "fn b() { {"), None);
         assert_eq!(without_bodies("rust", "struct S;"), None);
         assert_eq!(without_bodies("python", "def f():\n    pass\n"), None);
+        assert_eq!(without_bodies("c", "int f() { return 1; }"), None);
         assert_eq!(without_bodies("javascript", "function f() { return <p>Don't {x}</p>; }"), None);
         assert_eq!(without_bodies("tsx", "function f() { return 1; }"), None);
         // Multi-byte characters in a body become as many spaces as they had bytes.

@@ -410,7 +410,7 @@ fn prepare(
             // Function bodies skipped: a faster parse, the same ranges (see `extract::outline`).
             let bodies = extract::function_bodies(&language.name, &text);
             let symbols = match infill_syntax::parse_skipping(language, &text, &bodies) {
-                Some(tree) => extract::extract(language, &tree, &text),
+                Some(tree) => extract::extract_skipping(language, &tree, &text, &bodies),
                 None => FileSymbols::default(),
             };
             (symbols, persist.then(|| SymbolBytes::Fresh(text.clone())))

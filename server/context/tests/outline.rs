@@ -168,3 +168,82 @@ fn skipping_bodies_keeps_every_definition_and_import_outside_them() {
     assert!(skipped_bytes * 3 > total_bytes, "{skipped_bytes} of {total_bytes} bytes skipped");
     assert!(nested_dropped > 0, "some definitions live inside bodies");
 }
+
+/// Random text built from the fragments that steer the scanners (quotes, brackets, keywords,
+/// comments, line breaks, multi-byte characters): the bodies found are sorted, disjoint, inside
+/// the text and on character boundaries, and parsing and extracting with them never panics.
+#[test]
+fn odd_text_gives_well_formed_bodies() {
+    const FRAGMENTS: &[&str] = &[
+        "fn f() ",
+        "func (r T) M() ",
+        "function g(a) ",
+        "def h(x):\n",
+        "async def i():\n",
+        "class C:\n",
+        "=> ",
+        "): T ",
+        "{",
+        "}",
+        "(",
+        ")",
+        "[",
+        "]",
+        "\"",
+        "'",
+        "`",
+        "${",
+        "/",
+        "//",
+        "/*",
+        "*/",
+        "#",
+        "\\",
+        "r#\"",
+        "\"#",
+        "'a",
+        "'\\''",
+        "\n",
+        "\n    ",
+        "\n        ",
+        ":",
+        ";",
+        "x",
+        "return 1",
+        "日本",
+        "😀",
+        "type T = ",
+        "interface I ",
+        "@dec\n",
+        "\"\"\"",
+        "<p>",
+    ];
+    let registry = LanguageRegistry::builtin();
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for case in 0..4_000 {
+        let len = (next() % 40) as usize;
+        let text: String =
+            (0..len).map(|_| FRAGMENTS[(next() % FRAGMENTS.len() as u64) as usize]).collect();
+        let name = ["rust", "go", "javascript", "typescript", "python"][case % 5];
+        let language = registry.by_name(name).expect("language");
+        let bodies = function_bodies(name, &text);
+        let mut previous_end = 0;
+        for body in &bodies {
+            assert!(
+                previous_end <= body.start && body.start <= body.end && body.end <= text.len(),
+                "{name} {text:?}: {bodies:?}"
+            );
+            assert!(text.is_char_boundary(body.start) && text.is_char_boundary(body.end));
+            previous_end = body.end;
+        }
+        if let Some(tree) = parse_skipping(&language, &text, &bodies) {
+            std::hint::black_box(extract_skipping(&language, &tree, &text, &bodies));
+        }
+    }
+}

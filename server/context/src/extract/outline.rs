@@ -21,8 +21,9 @@ use std::ops::Range;
 /// symbols extracted under other rules are not reused.
 pub const OUTLINE_VERSION: u32 = 3;
 
-/// The byte ranges strictly inside the outermost function bodies (between the braces), sorted;
-/// empty when the language has no outline.
+/// The byte ranges of the outermost function bodies to skip, sorted: between the braces, or in
+/// Python from the end of a body's first simple statement to the end of the body; empty when the
+/// language has no outline.
 pub fn function_bodies(language: &str, text: &str) -> Vec<Range<usize>> {
     let lang = match language {
         "rust" => Lang::Rust,

@@ -106,7 +106,8 @@ fn parse_included(
         if let Some(included) = included
             && parser.set_included_ranges(included).is_err()
         {
-            return None;
+            // Ranges tree-sitter refuses: parse the whole text rather than none of it.
+            let _ = parser.set_included_ranges(&[]);
         }
         let budget = DocumentLimits::default().full_parse_budget(text.len());
         let started = std::time::Instant::now();

@@ -13,7 +13,6 @@ mod definitions;
 mod imports;
 mod incremental;
 mod outline;
-mod outline_python;
 mod query;
 mod skeleton;
 mod types;

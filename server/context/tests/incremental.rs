@@ -1,5 +1,7 @@
 //! Incremental extraction must agree with a full extraction after any single edit.
 
+mod common;
+
 use infill_context::extract::{self, FileSymbols};
 use infill_syntax::LanguageRegistry;
 use tree_sitter::{InputEdit, Parser, Point};
@@ -41,18 +43,8 @@ fn point_at(bytes: &[u8], offset: usize) -> Point {
 fn summary(symbols: &FileSymbols) -> String {
     let mut out = String::new();
     for def in &symbols.definitions {
-        out.push_str(&format!(
-            "{} {:?} {:?} h{} {:?} l{}-{} p{:?} e{:?}\n",
-            def.name,
-            def.kind,
-            def.range,
-            def.header_start,
-            def.body,
-            def.start_line,
-            def.end_line,
-            def.parent,
-            def.extends
-        ));
+        out.push_str(&common::describe_definition(def, def.parent));
+        out.push('\n');
     }
     for import in &symbols.imports {
         out.push_str(&format!(

@@ -6,6 +6,8 @@
 //! comment starts, bases and parents; and the tree must equal a full parse of the text with the
 //! bodies blanked.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -51,18 +53,7 @@ fn sources() -> Vec<PathBuf> {
 /// `var a = function () {}, b = …`, share a range, and which of them is the parent is arbitrary).
 fn definition_key(defs: &[Definition], def: &Definition) -> String {
     let parent = def.parent.map(|p| defs[p as usize].range.clone()).filter(|p| *p != def.range);
-    format!(
-        "{} {:?} {:?} header {} body {:?} lines {}-{} extends {:?} parent {:?}",
-        def.name,
-        def.kind,
-        def.range,
-        def.header_start,
-        def.body,
-        def.start_line,
-        def.end_line,
-        def.extends,
-        parent
-    )
+    common::describe_definition(def, parent)
 }
 
 fn inside(bodies: &[Range<usize>], range: &Range<usize>) -> bool {

@@ -1,5 +1,6 @@
 //! The fixture harness shared by the context tests: a small project written to a temporary
-//! directory from one string with `//- /path` headers, then indexed.
+//! directory from one string with `//- /path` headers, then indexed; and a one-line description
+//! of a definition, for tests that compare extractions.
 
 #![allow(dead_code)]
 
@@ -113,4 +114,24 @@ pub fn assert_top(
         "expected `{needle}` from {relative} among the best {within} snippets, got {rank:?}:\n{}",
         listing.join("\n")
     );
+}
+
+/// Every field of a definition on one line, its parent as the caller identifies it (an index, or
+/// a range where indices differ between the extractions compared).
+pub fn describe_definition(
+    def: &infill_context::extract::Definition,
+    parent: impl std::fmt::Debug,
+) -> String {
+    format!(
+        "{} {:?} {:?} header {} body {:?} lines {}-{} parent {:?} extends {:?}",
+        def.name,
+        def.kind,
+        def.range,
+        def.header_start,
+        def.body,
+        def.start_line,
+        def.end_line,
+        parent,
+        def.extends
+    )
 }
